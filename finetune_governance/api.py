@@ -1,0 +1,194 @@
+"""The public Python entry point: ``run()`` a governed fine-tune end to end."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shlex
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+from .checks import evaluate
+from .config import RunConfig
+from .data.datasets import FORMATS, load_table
+from .data.datasheet import load_datasheet
+from .data.fingerprint import sha256_file, sha256_texts
+from .environment import environment, git_commit
+from .evidence import DatasetEvidence, PolicyEvidence, RunEvidence
+from .gate import verdict
+from .policy import load_policy
+from .policy.schema import PiiParams, ResolvedPolicy
+from .report import write_reports
+from .stages import Progress, SilentProgress, assess_stage, declare, scan_and_redact, split_indices, train_stage
+
+log = logging.getLogger("finetune_governance")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything a run needs; built by the CLI or by a user's own code."""
+
+    policy: str | Path
+    config: RunConfig
+    hash_key: bytes | None = None
+    run_id: str | None = None
+    command: str = field(default_factory=lambda: shlex.join(["governed-finetune", *sys.argv[1:]]))
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    evidence: RunEvidence
+    report_dir: Path
+    exit_code: int
+
+
+def new_run_id() -> str:
+    """Sortable and unique: UTC time plus 6 random hex digits."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def policy_evidence(policy: ResolvedPolicy) -> PolicyEvidence:
+    return PolicyEvidence(
+        name=policy.name, title=policy.title, version=policy.version, path=policy.path, sha256=policy.sha256,
+        sources=policy.sources, rules=[r.model_dump(mode="json") for r in policy.rules],
+        disabled=[d.model_dump() for d in policy.disabled],
+    )
+
+
+def _pii_params(policy: ResolvedPolicy) -> PiiParams:
+    rules = policy.rules_of("pii")
+    return rules[0].params if rules else PiiParams(default_action="allow")
+
+
+def _privacy_params(policy: ResolvedPolicy):
+    rules = policy.rules_of("privacy")
+    return rules[0].params if rules else None
+
+
+def _min_group_size(policy: ResolvedPolicy) -> int:
+    sizes = [r.params.min_group_size for r in policy.rules_of("fairness")]
+    return max(sizes) if sizes else 30
+
+
+def run(request: RunRequest, *, progress: Progress | None = None) -> RunOutcome:
+    """Declare, scan and redact, train, assess, check and report. Input errors raise
+    a ``GovernanceError`` before anything is written."""
+    progress = progress or SilentProgress()
+    config = request.config
+    policy = load_policy(request.policy)
+    datasheet = load_datasheet(config.data.datasheet)
+    columns = datasheet.columns
+    text_column = config.data.text_column or columns.text
+    label_column = config.data.label_column or columns.label
+    features = config.data.sensitive_features if config.data.sensitive_features is not None else columns.sensitive_features
+    dataset = load_table(config.data.path, text_column=text_column, label_column=label_column,
+                         sensitive_features=features, limit=config.data.limit)
+    classes = dataset.classes
+    favourable = datasheet.favourable_label or classes[-1]
+    if favourable not in classes:
+        from .errors import DatasheetError
+
+        raise DatasheetError(f"{config.data.datasheet}: favourable_label '{favourable}' is not a label in the data "
+                             f"(labels: {', '.join(classes)})")
+
+    run_id = request.run_id or new_run_id()
+    out_dir = config.output.root / run_id
+    out_dir.mkdir(parents=True, exist_ok=False)
+    handler = logging.FileHandler(out_dir / "run.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False  # the run log is the file; the console shows progress only
+    try:
+        return _run_stages(request, progress, policy, datasheet, dataset, classes, favourable, run_id, out_dir)
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+        progress.done()
+
+
+def _run_stages(request, progress, policy, datasheet, dataset, classes, favourable, run_id, out_dir) -> RunOutcome:
+    config: RunConfig = request.config
+    from .train.device import pick_device
+
+    evidence = RunEvidence(
+        run_id=run_id,
+        tool_version=__version__,
+        git_commit=git_commit(Path(__file__).parent),
+        started_at=_now(),
+        command=request.command,
+        config=config.model_dump(mode="json"),
+        environment=environment(pick_device(config.training.device)),
+        policy=policy_evidence(policy),
+    )
+    log.info("run %s: policy %s (%s), data %s, %d records", run_id, policy.name, policy.sha256[:12],
+             dataset.path, len(dataset))
+
+    progress.stage("Stage 1/4: checking declarations")
+    evidence.declarations = declare(datasheet, config.data.datasheet)
+    evidence.stages_run.append("declare")
+
+    split = split_indices(dataset.labels, test_size=config.training.test_size, seed=config.training.seed)
+    evidence.dataset = DatasetEvidence(
+        path=str(dataset.path), sha256=sha256_file(dataset.path), format=FORMATS[dataset.path.suffix.lower()],
+        records=len(dataset), text_column=dataset.text_column, label_column=dataset.label_column,
+        sensitive_features=list(dataset.sensitive_features), classes=classes,
+        label_counts={c: dataset.labels.count(c) for c in classes},
+        train_records=len(split.train), test_records=len(split.test), split_seed=config.training.seed,
+    )
+
+    progress.stage("Stage 2/4: scanning for PII and redacting")
+    scan = scan_and_redact(dataset.texts, column=dataset.text_column, params=_pii_params(policy),
+                           hash_key=request.hash_key, progress=progress)
+    evidence.scan = scan.evidence
+    evidence.stages_run.append("scan")
+    log.info("scan: %d of %d records with PII; entities %s", scan.evidence.records_with_pii, len(dataset),
+             {e.entity_type: e.count for e in scan.evidence.entities})
+
+    if scan.evidence.blocked_entities:
+        evidence.stopped_early = "the policy blocks entity types found by the scan: " + ", ".join(
+            scan.evidence.blocked_entities)
+        log.warning("stopped before training: %s", evidence.stopped_early)
+    else:
+        evidence.dataset.redacted_sha256 = sha256_texts(scan.redacted)
+        texts = scan.redacted
+        labels = dataset.labels
+        progress.stage("Stage 3/4: fine-tuning")
+        trained = train_stage([texts[i] for i in split.train], [labels[i] for i in split.train], classes=classes,
+                              config=config, privacy=_privacy_params(policy), progress=progress)
+        evidence.training, evidence.privacy = trained.evidence, trained.privacy
+        evidence.stages_run.append("train")
+        log.info("training: %d steps, %s; epsilon %s", trained.evidence.steps, trained.evidence.stop_reason,
+                 trained.privacy.epsilon)
+
+        progress.stage("Stage 4/4: assessing on the held-out split")
+        frame = dataset.frame
+        evidence.assessment = assess_stage(
+            trained, [texts[i] for i in split.test], [labels[i] for i in split.test], records=split.test,
+            groups={f: [str(frame[f].iloc[i]) for i in split.test] for f in dataset.sensitive_features},
+            classes=classes, favourable_label=favourable, min_group_size=_min_group_size(policy),
+            config=config, out_dir=out_dir,
+        )
+        evidence.stages_run.append("assess")
+        log.info("assessment: accuracy %.4f, macro F1 %.4f", evidence.assessment.accuracy, evidence.assessment.f1_macro)
+        if config.output.save_model:
+            model_dir = out_dir / "model"
+            trained.model.save_pretrained(model_dir)
+            trained.tokenizer.save_pretrained(model_dir)
+            weights = model_dir / "model.safetensors"
+            evidence.training.model_path = "model"
+            evidence.training.model_sha256 = sha256_file(weights) if weights.exists() else None
+
+    evidence.findings = evaluate(policy, evidence)
+    evidence.verdict, evidence.exit_code = verdict(evidence.findings)
+    evidence.finished_at = _now()
+    log.info("verdict: %s (exit %d)", evidence.verdict, evidence.exit_code)
+    write_reports(evidence, out_dir)
+    return RunOutcome(evidence=evidence, report_dir=out_dir, exit_code=evidence.exit_code)

@@ -1,0 +1,78 @@
+"""The run config: data, model, training and output settings (YAML, validated once).
+
+Relative paths in a config file are resolved against the file's folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import ConfigError
+from .yamlio import load_model
+
+#: the bundled example, used when ``run`` gets no --config and no --data
+EXAMPLE_DIR = Path(__file__).resolve().parents[1] / "examples" / "support_tickets"
+EXAMPLE_CONFIG = EXAMPLE_DIR / "run.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataConfig(_Strict):
+    path: Path = Field(description="CSV, JSONL or Parquet file.")
+    datasheet: Path = Field(description="The dataset's declarations (YAML).")
+    text_column: str | None = Field(default=None, description="Overrides the datasheet's text column.")
+    label_column: str | None = Field(default=None, description="Overrides the datasheet's label column.")
+    sensitive_features: list[str] | None = Field(default=None, description="Overrides the datasheet's list.")
+    limit: int | None = Field(default=None, ge=2, description="Use only the first N records.")
+
+
+class ModelConfig(_Strict):
+    base: str = Field(default="minilm", description="'minilm' (bundled) or a local Hugging Face checkpoint folder.")
+    max_length: int = Field(default=64, ge=8, le=512, description="Tokens per text (longer texts are truncated).")
+    freeze: Literal["none", "embeddings", "all_but_head"] = "embeddings"
+    freeze_layers: int = Field(default=0, ge=0, description="Also freeze the first N encoder layers.")
+
+
+class TrainingConfig(_Strict):
+    epochs: int = Field(default=1, ge=1, le=1000)
+    batch_size: int = Field(default=32, ge=1, description="Expected batch size (Poisson sampling under DP).")
+    learning_rate: float = Field(default=5e-4, gt=0)
+    weight_decay: float = Field(default=0.01, ge=0)
+    seed: int = 13
+    test_size: float = Field(default=0.2, gt=0, lt=1, description="Share of records held out for assessment.")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    grad_sample_mode: Literal["ghost", "hooks"] = Field(default="ghost", description="Opacus per-sample gradient mode.")
+    accountant: Literal["rdp", "prv"] = "rdp"
+    delta: float | None = Field(default=None, gt=0, lt=1, description="DP delta; default 1/(10 N).")
+
+
+class OutputConfig(_Strict):
+    root: Path = Field(default=Path("reports"), description="Reports go to <root>/<run-id>/.")
+    save_model: bool = True
+
+
+class RunConfig(_Strict):
+    schema_version: Literal[1] = 1
+    data: DataConfig
+    model: ModelConfig = ModelConfig()
+    training: TrainingConfig = TrainingConfig()
+    output: OutputConfig = OutputConfig()
+
+
+def load_config(path: Path) -> RunConfig:
+    """Read a run config; relative data paths are taken from the config's folder."""
+    config = load_model(path, RunConfig, error=ConfigError)
+    base = path.resolve().parent
+    data = config.data.model_copy(
+        update={"path": _beside(base, config.data.path), "datasheet": _beside(base, config.data.datasheet)}
+    )
+    return config.model_copy(update={"data": data})
+
+
+def _beside(base: Path, value: Path) -> Path:
+    return value if value.is_absolute() else base / value

