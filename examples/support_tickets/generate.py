@@ -345,7 +345,8 @@ US_AREA_CODES = [
     "503", "512", "602", "612", "617", "646", "702", "704", "713", "718", "720", "801",
     "818", "917", "919", "972", "860", "816",
 ]
-# UK: London (20 7/3/8), Birmingham (121), Manchester (161), Leeds (113) geographic ranges.
+# UK: London (20 7/3/8), Birmingham (121), Manchester (161), Leeds (113) geographic ranges
+# (checked against libphonenumber's GB metadata).
 UK_PREFIXES = [("20", "7", 3, 4), ("20", "3", 3, 4), ("20", "8", 3, 4),
                ("121", "", 3, 4), ("161", "", 3, 4), ("113", "", 3, 4)]
 
@@ -407,9 +408,9 @@ PII_TEMPLATES = {
         "The login on file is {EMAIL_ADDRESS}.", "Please copy {EMAIL_ADDRESS} on your reply.",
     ],
     "PHONE_NUMBER": [
-        "You can reach me at {PHONE_NUMBER}.", "Call me on {PHONE_NUMBER} if that is easier.",
+        "You can reach me by phone at {PHONE_NUMBER}.", "Call me on {PHONE_NUMBER} if that is easier.",
         "My cell is {PHONE_NUMBER}.", "Best number for me: {PHONE_NUMBER}.",
-        "The phone number on the account is {PHONE_NUMBER}.", "Text or call {PHONE_NUMBER}.",
+        "The phone number on the account is {PHONE_NUMBER}.", "Text my mobile on {PHONE_NUMBER}.",
     ],
     "CREDIT_CARD": [
         "The card number is {CREDIT_CARD}.", "I paid with my card {CREDIT_CARD}.",
@@ -501,7 +502,8 @@ def make_phone(rng: random.Random) -> str:
         area, lead, a, b = rng.choice(UK_PREFIXES)
         if area == "20":
             return f"+44 20 {lead}{_digits(rng, a)} {_digits(rng, b)}"
-        return f"+44 {area} {rng.randint(2, 9)}{_digits(rng, a - 1)} {_digits(rng, b)}"
+        # local numbers starting 2-5 are allocated geographic ranges in all three areas
+        return f"+44 {area} {rng.randint(2, 5)}{_digits(rng, a - 1)} {_digits(rng, b)}"
     area = rng.choice(US_AREA_CODES)
     while True:
         exch = f"{rng.randint(2, 9)}{_digits(rng, 2)}"
@@ -745,13 +747,12 @@ def _compose(rng: random.Random, kind: str, pii_kinds: list[str], pii_rng: rando
     if booster:
         sentences.append(booster)
     # Pad very short messages with a neutral filler.
-    while _word_count(sentences) < 14:
+    while _word_count(sentences) < 15:
         sentences.insert(len(intro) + rng.randint(0, len(body)), _fill(rng.choice(FILLERS), rng))
-        body.append([])  # only widens the insertion range
 
     parts: list[Segment] = []
     if opener:
-        parts.append((opener + ("\n" if rng.random() < 0.15 else " "), None))
+        parts.append((opener + ("\n" if rng.random() < 0.4 else " "), None))
     if prefix:
         parts.append((prefix, None))
     for i, s in enumerate(sentences):
