@@ -21,6 +21,7 @@ from .evidence import DatasetEvidence, PolicyEvidence, RunEvidence
 from .gate import verdict
 from .policy import load_policy
 from .policy.schema import PiiParams, ResolvedPolicy
+from .assess import fairness_settings
 from .report import write_reports
 from .stages import Progress, SilentProgress, assess_stage, declare, scan_and_redact, split_indices, train_stage
 
@@ -35,6 +36,8 @@ class RunRequest:
     config: RunConfig
     hash_key: bytes | None = None
     run_id: str | None = None
+    baseline: Path | None = None  # a previous approved run's audit.json, for the utility rules
+    waivers: Path | None = None  # a waivers YAML (policy/waivers.py): approved, expiring exceptions to rules
     command: str = field(default_factory=lambda: shlex.join(["governed-finetune", *sys.argv[1:]]))
 
 
@@ -72,9 +75,12 @@ def _privacy_params(policy: ResolvedPolicy):
     return rules[0].params if rules else None
 
 
-def _min_group_size(policy: ResolvedPolicy) -> int:
-    sizes = [r.params.min_group_size for r in policy.rules_of("fairness")]
-    return max(sizes) if sizes else 30
+def _member_sample(train: list[int], non_members: int, *, seed: int, cap: int = 1000) -> list[int]:
+    """Training records for the membership audit: about as many as the non-members (sorted)."""
+    import random
+
+    size = min(len(train), max(non_members, 100), cap)
+    return sorted(random.Random(seed).sample(train, size))
 
 
 def run(request: RunRequest, *, progress: Progress | None = None) -> RunOutcome:
@@ -83,6 +89,14 @@ def run(request: RunRequest, *, progress: Progress | None = None) -> RunOutcome:
     progress = progress or SilentProgress()
     config = request.config
     policy = load_policy(request.policy)
+    if request.waivers is not None:
+        from .policy.waivers import load_waivers
+
+        load_waivers(request.waivers)  # a bad waivers file is an input error before anything runs
+    if request.baseline is not None:
+        from .assess import load_reference
+
+        load_reference(request.baseline)  # a bad --baseline is an input error before anything runs
     datasheet = load_datasheet(config.data.datasheet)
     columns = datasheet.columns
     text_column = config.data.text_column or columns.text
@@ -170,11 +184,14 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
 
         progress.stage("Stage 4/4: assessing on the held-out split")
         frame = dataset.frame
+        members = _member_sample(split.train, len(split.test), seed=config.training.seed)
         evidence.assessment = assess_stage(
             trained, [texts[i] for i in split.test], [labels[i] for i in split.test], records=split.test,
-            groups={f: [str(frame[f].iloc[i]) for i in split.test] for f in dataset.sensitive_features},
-            classes=classes, favourable_label=favourable, min_group_size=_min_group_size(policy),
-            config=config, out_dir=out_dir,
+            groups={f: [frame[f].iloc[i] for i in split.test] for f in dataset.sensitive_features},
+            classes=classes, favourable_label=favourable,
+            settings=fairness_settings(policy, seed=config.training.seed), config=config, out_dir=out_dir,
+            members=(members, [texts[i] for i in members], [labels[i] for i in members]),
+            baseline=request.baseline,
         )
         evidence.stages_run.append("assess")
         log.info("assessment: accuracy %.4f, macro F1 %.4f", evidence.assessment.accuracy, evidence.assessment.f1_macro)
@@ -187,6 +204,13 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
             evidence.training.model_sha256 = sha256_file(weights) if weights.exists() else None
 
     evidence.findings = evaluate(policy, evidence)
+    if request.waivers is not None:
+        from .policy.waivers import apply_waivers, load_waivers
+
+        evidence.findings, waiver_notes = apply_waivers(
+            evidence.findings, load_waivers(request.waivers),
+            today=datetime.fromisoformat(evidence.started_at).date())
+        evidence.warnings.extend(waiver_notes)
     evidence.verdict, evidence.exit_code = verdict(evidence.findings)
     evidence.finished_at = _now()
     log.info("verdict: %s (exit %d)", evidence.verdict, evidence.exit_code)

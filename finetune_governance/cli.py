@@ -72,8 +72,11 @@ def main() -> None:
 @click.option("--output", type=click.Path(path_type=Path), default=None, help="Reports root; the run writes <output>/<run-id>/.")
 @click.option("--run-id", default=None, help="Name of the run folder (default: UTC time + random suffix).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--waivers", type=click.Path(path_type=Path), default=None,
+              help="Waivers YAML (rule id, justification, approver, expiry): an active waiver turns a fail into "
+                   "'waived'; expired ones are reported and have no effect.")
 def run_command(policy, config_path, data, datasheet, text_column, label_column, sensitive_features,
-                model, epochs, limit, output, run_id, quiet) -> None:
+                model, epochs, limit, output, run_id, quiet, waivers) -> None:
     """Run a governed fine-tune and write its reports.
 
     With no --config and no --data, runs on the bundled example
@@ -88,7 +91,8 @@ def run_command(policy, config_path, data, datasheet, text_column, label_column,
         epochs=epochs, limit=limit, output=output,
     )
     key = os.environ.get("FTG_HASH_KEY")
-    request = RunRequest(policy=policy, config=config, hash_key=key.encode() if key else None, run_id=run_id)
+    request = RunRequest(policy=policy, config=config, hash_key=key.encode() if key else None, run_id=run_id,
+                         waivers=waivers)
     progress = None
     if not quiet:
         from .progress import RichProgress
@@ -116,6 +120,13 @@ def _print_summary(outcome) -> None:
         click.echo(f"Test accuracy: {ev.assessment.accuracy:.4f} (macro F1 {ev.assessment.f1_macro:.4f})")
     click.echo(f"Report: {outcome.report_dir / 'audit.html'}")
 
+
+from .commands.scan import scan_command  # noqa: E402
+main.add_command(scan_command)
+from .commands.audit import audit_command  # noqa: E402
+main.add_command(audit_command)
+from .commands.policy import policy_command  # noqa: E402
+main.add_command(policy_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -5,6 +5,7 @@ Relative paths in a config file are resolved against the file's folder.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -36,6 +37,12 @@ class ModelConfig(_Strict):
     max_length: int = Field(default=64, ge=8, le=512, description="Tokens per text (longer texts are truncated).")
     freeze: Literal["none", "embeddings", "all_but_head"] = "embeddings"
     freeze_layers: int = Field(default=0, ge=0, description="Also freeze the first N encoder layers.")
+    head: Literal["auto", "cls_linear", "mean_pool"] = Field(
+        default="auto", description="'auto': the checkpoint's own classification head; 'cls_linear': "
+                                    "base encoder + [CLS] token + a linear layer; 'mean_pool': base encoder + "
+                                    "masked mean of its states + a linear layer (best for sentence-embedding models).")
+    weights: Path | None = Field(default=None, description="Local weights file for torchvision models.")
+    image_size: int = Field(default=224, ge=16, le=1024, description="Image side in pixels (image models).")
 
 
 class TrainingConfig(_Strict):
@@ -49,6 +56,14 @@ class TrainingConfig(_Strict):
     grad_sample_mode: Literal["ghost", "hooks"] = Field(default="ghost", description="Opacus per-sample gradient mode.")
     accountant: Literal["rdp", "prv"] = "rdp"
     delta: float | None = Field(default=None, gt=0, lt=1, description="DP delta; default 1/(10 N).")
+    scheduler: Literal["constant", "linear"] = Field(default="constant", description="Learning-rate schedule.")
+    validation_size: float = Field(default=0.0, ge=0, lt=1, description="Share of training records held out "
+                                   "for early stopping (0: none).")
+    patience: int | None = Field(default=None, ge=1, description="Early stopping: epochs without validation "
+                                 "accuracy improvement before stopping.")
+    checkpoint_dir: Path | None = Field(default=None, description="Checkpoints (each epoch, on SIGTERM); default "
+                                        "<output root>/checkpoints/<plan hash>.")
+    resume: bool = Field(default=False, description="Resume from the latest checkpoint of the same plan.")
 
 
 class OutputConfig(_Strict):
@@ -65,14 +80,15 @@ class RunConfig(_Strict):
 
 
 def load_config(path: Path) -> RunConfig:
-    """Read a run config; relative data paths are taken from the config's folder."""
+    """Read a run config; relative data, datasheet and output paths are taken from the config's folder."""
     config = load_model(path, RunConfig, error=ConfigError)
     base = path.resolve().parent
     data = config.data.model_copy(
         update={"path": _beside(base, config.data.path), "datasheet": _beside(base, config.data.datasheet)}
     )
-    return config.model_copy(update={"data": data})
+    output = config.output.model_copy(update={"root": _beside(base, config.output.root)})
+    return config.model_copy(update={"data": data, "output": output})
 
 
 def _beside(base: Path, value: Path) -> Path:
-    return value if value.is_absolute() else base / value
+    return value if value.is_absolute() else Path(os.path.normpath(base / value))

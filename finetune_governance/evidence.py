@@ -126,6 +126,13 @@ class PrivacyEvidence(Record):
     history: list[dict[str, float]] = Field(default_factory=list, description="Accountant history: noise_multiplier, sample_rate, steps.")
     epsilon_curve: list[list[float]] = Field(default_factory=list, description="[step, epsilon] pairs.")
     note: str | None = None
+    steps_per_epoch: int | None = Field(default=None, description="Planned steps per epoch (1 / sample rate).")
+    steps_accounted: int | None = Field(default=None, description="Steps in the accountant history, including "
+                                        "steps lost to a crash before the last checkpoint.")
+    lost_steps: int = Field(default=0, description="Steps taken after the last checkpoint of a killed run; "
+                            "accounted, not in the model.")
+    resumed_from_step: int | None = None
+    replaced_modules: list[str] = Field(default_factory=list, description="Modules ModuleValidator.fix replaced.")
 
 
 class TrainingEvidence(Record):
@@ -147,14 +154,32 @@ class TrainingEvidence(Record):
     seconds: float
     model_sha256: str | None = None
     model_path: str | None = None
+    head: str = "auto"
+    scheduler: str = "constant"
+    weight_decay: float | None = None
+    validation_records: int = 0
+    validation_accuracy: list[float] = Field(default_factory=list, description="Per epoch, fraction in [0, 1].")
+    best_epoch: int | None = None
+    checkpoint_dir: str | None = None
+    resumed_from_step: int | None = None
 
 
 class GroupMetrics(Record):
+    """One group's figures; rates are fractions in [0, 1], the favourable label one-vs-rest."""
+
     group: str
     count: int
     accuracy: float | None
     selection_rate: float | None
     status: Literal["ok", "insufficient data"]
+    share: float | None = Field(default=None, description="count / records assessed.")
+    positives: int | None = Field(default=None, description="Members whose true label is the favourable one.")
+    true_positive_rate: float | None = None
+    false_positive_rate: float | None = None
+    impact_ratio: float | None = Field(default=None, description="selection_rate / highest selection rate of the groups in the ratios.")
+    in_ratios: bool = Field(default=True, description="False: reported, but left out of the ratios and differences.")
+    reason: str | None = Field(default=None, description="Why the group is insufficient data or left out of the ratios.")
+    ci: dict[str, list[float]] = Field(default_factory=dict, description="Metric -> [low, high] bootstrap interval.")
 
 
 class FeatureFairness(Record):
@@ -164,6 +189,43 @@ class FeatureFairness(Record):
     demographic_parity_difference: float | None
     accuracy_difference: float | None
     excluded_groups: list[str] = Field(default_factory=list)
+    intersection_of: list[str] = Field(default_factory=list, description="The features crossed, for an intersection.")
+    equalized_odds_difference: float | None = None
+    equal_opportunity_difference: float | None = None
+    impact_ratio: float | None = Field(default=None, description="Lowest group impact ratio (NYC LL144).")
+    ci: dict[str, list[float]] = Field(default_factory=dict, description="Aggregate -> [low, high] bootstrap interval.")
+
+
+class AttackResult(Record):
+    name: str
+    description: str
+    auc: float = Field(description="ROC AUC of the attack (0.5 = chance).")
+    tpr_at_1pct_fpr: float = Field(description="True positive rate at 1% false positive rate.")
+
+
+class MembershipEvidence(Record):
+    """Membership inference: training members against held-out non-members."""
+
+    members: int
+    non_members: int
+    attacks: list[AttackResult]
+    auc: float = Field(description="Highest AUC over the attacks.")
+    tpr_at_1pct_fpr: float = Field(description="Highest TPR at 1% FPR over the attacks.")
+    note: str
+
+
+class UtilityEvidence(Record):
+    """Accuracy against a reference run (e.g. the approved non-private baseline)."""
+
+    reference: str
+    reference_sha256: str
+    reference_run_id: str | None
+    reference_accuracy: float
+    accuracy: float
+    accuracy_drop: float = Field(description="reference accuracy - accuracy (positive: worse).")
+    group_drops: dict[str, dict[str, float]] = Field(default_factory=dict, description="Feature -> group -> accuracy drop.")
+    group_drop_spread: float | None = Field(default=None, description="Largest (max - min) group drop over the features.")
+    note: str | None = None
 
 
 class AssessmentEvidence(Record):
@@ -177,6 +239,20 @@ class AssessmentEvidence(Record):
     min_group_size: int
     predictions_path: str
     predictions_sha256: str
+    classes: list[str] = Field(default_factory=list, description="Label order of the confusion matrix.")
+    balanced_accuracy: float | None = None
+    precision_macro: float | None = None
+    recall_macro: float | None = None
+    per_class_precision: dict[str, float] = Field(default_factory=dict)
+    per_class_recall: dict[str, float] = Field(default_factory=dict)
+    roc_auc: float | None = Field(default=None, description="Binary tasks: AUC of the favourable label's score.")
+    expected_calibration_error: float | None = Field(default=None, description="Top-label ECE, equal-width bins.")
+    calibration_bins: int | None = None
+    exclude_below_share: float | None = None
+    n_boot: int = 0
+    membership: MembershipEvidence | None = None
+    utility: UtilityEvidence | None = None
+    notes: list[str] = Field(default_factory=list)
 
 
 class EnvironmentEvidence(Record):
@@ -184,6 +260,17 @@ class EnvironmentEvidence(Record):
     platform: str
     packages: dict[str, str]
     device: str
+
+
+class SigningEvidence(Record):
+    """How the run's manifest (manifest.json: sha256 of every artifact) is signed."""
+
+    signed: bool
+    algorithm: str | None = Field(default=None, description="'Ed25519' when signed.")
+    public_key: str | None = Field(default=None, description="Raw Ed25519 public key, hex.")
+    key_fingerprint: str | None = Field(default=None, description="sha256 of the raw public key, hex.")
+    key_source: str | None = Field(default=None, description="Where the key path came from: option or FTG_SIGNING_KEY.")
+    note: str
 
 
 class RunEvidence(Record):
@@ -212,3 +299,4 @@ class RunEvidence(Record):
     verdict: Literal["pass", "fail"] | None = None
     exit_code: int | None = None
     artifacts: dict[str, str] = Field(default_factory=dict, description="Artifact file name -> sha256.")
+    signing: SigningEvidence | None = Field(default=None, description="Manifest signing; null in runs before reports.")

@@ -64,23 +64,27 @@ def scan_and_redact(
     progress: Progress,
 ) -> ScanOutcome:
     """Scan ``texts``, apply the policy's actions, and re-scan the redacted texts."""
-    from .scan import build_analyzer, redact_texts, residual, scan_texts, summarise
+    import os
+
+    from .scan import redact_texts, residual, scan_texts, summarise
+    from .scan.engine import cached_analyzer
+    from .scan.plan import plan_entities
 
     started = time.perf_counter()
     progress.stage("Building the offline Presidio engine")
-    analyzer, info = build_analyzer(recognizers=params.recognizers)
-    entities = [e for e in (params.entities or info.supported_entities) if e in info.supported_entities
-                or any(r.entity == e for r in params.recognizers)]
-    entities = sorted(set(entities) | {r.entity for r in params.recognizers})
-    missing = sorted(set(params.entities or ()) - set(entities))
-    limitations = list(info.limitations) + [f"{e}: no recognizer available, not scanned" for e in missing]
+    analyzer, info = cached_analyzer(recognizers=params.recognizers, countries=params.countries)
+    plan = plan_entities(params, info)
+    entities = list(plan.entities)
+    limitations = list(plan.limitations)
+    workers = min(2, os.cpu_count() or 1)
 
     def action_for(entity: str) -> str:
         return params.actions.get(entity, params.default_action)
 
     unique = len({t for t in texts if t})
-    advance = progress.track("Scanning for PII", unique)
-    hits = scan_texts(texts, analyzer=analyzer, entities=entities, score_threshold=params.score_threshold, on_progress=advance)
+    advance = progress.track("Scanning for PII", len(texts))
+    hits = scan_texts(texts, analyzer=analyzer, entities=entities, score_threshold=params.score_threshold,
+                      on_progress=advance, workers=workers)
     summaries = summarise(texts, hits, action_for=action_for)
     blocked = [s.entity_type for s in summaries if s.action == "block"]
     evidence = ScanEvidence(
@@ -103,9 +107,9 @@ def scan_and_redact(
     progress.stage("Redacting and re-scanning")
     redacted = redact_texts(texts, hits, action_for=action_for, hash_key=hash_key)
     changed = [i for i, (a, b) in enumerate(zip(texts, redacted)) if a != b]
-    advance = progress.track("Re-scanning redacted records", len({redacted[i] for i in changed}))
+    advance = progress.track("Re-scanning redacted records", len(changed))
     rescanned = scan_texts([redacted[i] for i in changed], analyzer=analyzer, entities=entities,
-                           score_threshold=params.score_threshold, on_progress=advance)
+                           score_threshold=params.score_threshold, on_progress=advance, workers=workers)
     allowed = {s.entity_type for s in summaries if s.action == "allow"} | {
         e for e in entities if action_for(e) == "allow"
     }
@@ -183,7 +187,11 @@ def train_stage(
     privacy: PrivacyParams | None,
     progress: Progress,
 ) -> Trained:
-    """Fine-tune the base model on (redacted) texts, with DP-SGD when the policy requires it."""
+    """Fine-tune the base model on (redacted) texts, with DP-SGD when the policy requires it.
+
+    With ``training.validation_size`` a stratified share of the training records is held out
+    for early stopping (not trained on). Checkpoints go to ``training.checkpoint_dir``
+    (default ``<output root>/checkpoints/<plan hash>``); ``training.resume`` continues there."""
     import warnings
 
     from .data.fingerprint import sha256_tree
@@ -191,18 +199,34 @@ def train_stage(
         TrainSettings, count_parameters, load_text_classifier, resolve_text_model, train_classifier, unwrap,
     )
     from .train.device import pick_device, seed_everything
+    from .train.privacy import fix_for_dp
+    from .train.records import plan_fingerprint, privacy_evidence as build_privacy_evidence
 
     seed_everything(config.training.seed)
     device = pick_device(config.training.device)
     base = resolve_text_model(config.model.base)
     progress.stage(f"Loading base model {config.model.base}")
     model, tokenizer = load_text_classifier(
-        base, labels=classes, freeze=config.model.freeze, freeze_layers=config.model.freeze_layers
+        base, labels=classes, freeze=config.model.freeze, freeze_layers=config.model.freeze_layers,
+        head=config.model.head,
     )
-    total, trainable = count_parameters(model)
     index = {c: i for i, c in enumerate(classes)}
+    validation = None
+    if config.training.validation_size > 0:
+        held = split_indices(labels, test_size=config.training.validation_size, seed=config.training.seed)
+        validation = encode(tokenizer, [texts[i] for i in held.test], [index[labels[i]] for i in held.test],
+                            config.model.max_length)
+        texts, labels = [texts[i] for i in held.train], [labels[i] for i in held.train]
     dataset = encode(tokenizer, texts, [index[y] for y in labels], config.model.max_length)
     dp = privacy_settings(privacy, config, len(texts))
+    replaced: list[str] = []
+    if dp is not None:
+        model, replaced = fix_for_dp(model)
+    total, trainable = count_parameters(model)
+    plan = plan_fingerprint(model=config.model.model_dump(mode="json"), base=sha256_tree(base),
+                            training=config.training.model_dump(mode="json", exclude={"resume", "device", "checkpoint_dir"}),
+                            dp=dp.__dict__ if dp else None, data=sha256_texts([f"{t}\x00{y}" for t, y in zip(texts, labels)]))
+    checkpoints = config.training.checkpoint_dir or config.output.root / "checkpoints" / plan[:16]
     settings = TrainSettings(
         epochs=config.training.epochs,
         batch_size=config.training.batch_size,
@@ -210,6 +234,11 @@ def train_stage(
         weight_decay=config.training.weight_decay,
         seed=config.training.seed,
         device=device,
+        scheduler=config.training.scheduler,
+        patience=config.training.patience,
+        checkpoint_dir=checkpoints,
+        resume=config.training.resume,
+        plan=plan,
     )
     bar: dict[str, Callable[[int], None]] = {}
 
@@ -222,7 +251,7 @@ def train_stage(
         warnings.simplefilter("ignore")  # Opacus' secure-RNG and hook notices; DP facts are recorded below
         result = train_classifier(
             model, dataset, settings=settings, privacy=dp,
-            max_epsilon=dp.target_epsilon if dp else None, on_step=on_step,
+            max_epsilon=dp.target_epsilon if dp else None, on_step=on_step, validation=validation,
         )
     model = unwrap(model)
     frozen = config.model.freeze + (f" + first {config.model.freeze_layers} layers" if config.model.freeze_layers else "")
@@ -243,31 +272,16 @@ def train_stage(
         loss_per_epoch=result.loss_per_epoch,
         stop_reason=result.stop_reason,
         seconds=result.seconds,
+        head=config.model.head,
+        scheduler=settings.scheduler,
+        weight_decay=settings.weight_decay,
+        validation_records=len(validation) if validation is not None else 0,
+        validation_accuracy=result.validation_accuracy,
+        best_epoch=result.best_epoch,
+        checkpoint_dir=str(checkpoints),
+        resumed_from_step=result.resumed_from_step,
     )
-    if dp is None:
-        privacy_evidence = PrivacyEvidence(enabled=False, note="the policy does not require differential privacy")
-    else:
-        from .train import epsilon_from_history
-
-        privacy_evidence = PrivacyEvidence(
-            enabled=True,
-            mechanism="DP-SGD (Opacus)",
-            accountant=dp.accountant,
-            grad_sample_mode=dp.grad_sample_mode,
-            poisson_sampling=True,
-            target_epsilon=dp.target_epsilon,
-            delta=dp.delta,
-            noise_multiplier=result.noise_multiplier,
-            max_grad_norm=dp.max_grad_norm,
-            sample_rate=result.sample_rate,
-            steps=result.steps,
-            epsilon=round(epsilon_from_history(result.history, delta=dp.delta, accountant=dp.accountant), 6),
-            history=[{"noise_multiplier": h.noise_multiplier, "sample_rate": h.sample_rate, "steps": h.steps}
-                     for h in result.history],
-            epsilon_curve=[[float(s), e] for s, e in result.epsilon_curve],
-            note="The (epsilon, delta) guarantee assumes Poisson sampling of the training records, "
-                 "which was used; it covers each training record (record-level DP).",
-        )
+    privacy_evidence = build_privacy_evidence(dp, result, replaced_modules=replaced)
     return Trained(model=model, tokenizer=tokenizer, evidence=evidence, privacy=privacy_evidence)
 
 
@@ -277,45 +291,62 @@ def assess_stage(
     labels: list[str],
     *,
     records: list[int],
-    groups: dict[str, list[str]],
+    groups: dict[str, list],
     classes: list[str],
     favourable_label: str,
-    min_group_size: int,
+    settings,
     config: RunConfig,
     out_dir: Path,
+    members: tuple[list[int], list[str], list[str]] | None = None,
+    baseline: Path | None = None,
 ) -> AssessmentEvidence:
-    """Predict the held-out split, save the predictions, and measure performance and fairness."""
+    """Predict the held-out split, save predictions and scores, and measure performance and
+    fairness (``settings``: an ``assess.FairnessSettings``). With ``members`` (record indices,
+    texts and labels of training records) also run the membership-inference audit, saving
+    the per-record losses; with ``baseline`` (a previous audit.json) compare utility."""
     import csv
 
-    from .assess import feature_fairness, performance
+    from .assess import assess_predictions, group_label, load_reference, membership_audit, per_example_loss
+    from .assess import utility_against
     from .train import predict_proba
     from .train.device import pick_device
 
+    device = pick_device(config.training.device)
     index = {c: i for i, c in enumerate(classes)}
-    dataset = encode(trained.tokenizer, texts, [index[y] for y in labels], config.model.max_length)
-    probs = predict_proba(trained.model, dataset, batch_size=64, device=pick_device(config.training.device))
+
+    def probabilities(batch_texts: list[str], batch_labels: list[str]):
+        dataset = encode(trained.tokenizer, batch_texts, [index[y] for y in batch_labels], config.model.max_length)
+        return predict_proba(trained.model, dataset, batch_size=64, device=device)
+
+    probs = probabilities(texts, labels)
     predicted = [classes[int(i)] for i in probs.argmax(axis=1)]
+    named = {g: [group_label(v) for v in values] for g, values in groups.items()}
     path = out_dir / "predictions.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["record", "label", "prediction", *[f"score_{c}" for c in classes], *groups])
+        writer.writerow(["record", "label", "prediction", *[f"score_{c}" for c in classes], *named])
         for row, (record, label, pred) in enumerate(zip(records, labels, predicted)):
-            writer.writerow([record, label, pred, *[f"{p:.6f}" for p in probs[row]], *[groups[g][row] for g in groups]])
-    perf = performance(labels, predicted, classes=classes)
-    fairness = [
-        feature_fairness(feature=name, groups=values, y_true=labels, y_pred=predicted,
-                         favourable_label=favourable_label, min_group_size=min_group_size)
-        for name, values in groups.items()
-    ]
-    return AssessmentEvidence(
-        test_records=len(labels),
-        favourable_label=favourable_label,
-        accuracy=perf.accuracy,
-        f1_macro=perf.f1_macro,
-        per_class_f1=perf.per_class_f1,
-        confusion_matrix=perf.confusion_matrix,
-        fairness=fairness,
-        min_group_size=min_group_size,
-        predictions_path=path.name,
-        predictions_sha256=sha256_file(path),
+            writer.writerow([record, label, pred, *[f"{p:.6f}" for p in probs[row]], *[named[g][row] for g in named]])
+    evidence = assess_predictions(
+        y_true=labels, y_pred=predicted, classes=classes, favourable_label=favourable_label, groups=named,
+        settings=settings, probabilities=probs, predictions_path=path.name, predictions_sha256=sha256_file(path),
     )
+    if members is not None and len(members[0]) >= 2 and len(records) >= 4:
+        member_records, member_texts, member_labels = members
+        member_loss = per_example_loss(probabilities(member_texts, member_labels), [index[y] for y in member_labels])
+        test_loss = per_example_loss(probs, [index[y] for y in labels])
+        evidence.membership = membership_audit(
+            member_losses=member_loss.tolist(), member_labels=member_labels,
+            non_member_losses=test_loss.tolist(), non_member_labels=labels, seed=settings.seed,
+        )
+        loss_path = out_dir / "membership_losses.csv"
+        with loss_path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["record", "member", "label", "loss"])
+            for record, label, loss in zip(member_records, member_labels, member_loss):
+                writer.writerow([record, 1, label, f"{loss:.6f}"])
+            for record, label, loss in zip(records, labels, test_loss):
+                writer.writerow([record, 0, label, f"{loss:.6f}"])
+    if baseline is not None:
+        evidence.utility = utility_against(evidence, reference=load_reference(baseline), path=baseline)
+    return evidence

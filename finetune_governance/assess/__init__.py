@@ -1,6 +1,14 @@
-"""Post-training assessment: performance and fairness on the held-out split."""
+"""Post-training assessment: performance, fairness, membership inference, utility under privacy."""
 
-from .fairness import feature_fairness
+from .assessment import FairnessSettings, assess_predictions, fairness_settings
+from .calibration import expected_calibration_error
+from .fairness import UNKNOWN, feature_fairness, group_label, intersect
+from .membership import membership_audit, per_example_loss
 from .performance import Performance, performance
+from .utility import load_reference, utility_against
 
-__all__ = ["Performance", "feature_fairness", "performance"]
+__all__ = [
+    "UNKNOWN", "FairnessSettings", "Performance", "assess_predictions", "fairness_settings",
+    "expected_calibration_error", "feature_fairness", "group_label", "intersect",
+    "load_reference", "membership_audit", "per_example_loss", "performance", "utility_against",
+]

@@ -1,11 +1,12 @@
-"""Declaration rules: a datasheet value is present, allowed, within limits."""
+"""Declaration rules: a datasheet value is present, allowed, within limits; and the
+scan's cross-check of the "no personal data" claim."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..evidence import Finding, RunEvidence
-from ..policy.schema import DeclarationRule
+from ..policy.schema import DeclarationRule, PiiClaimRule
 from ._base import EvidenceMissing, finding
 
 
@@ -22,13 +23,19 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def check_declaration(rule: DeclarationRule, evidence: RunEvidence) -> Finding:
+def _declarations(evidence: RunEvidence) -> dict[str, Any]:
     if evidence.declarations is None:
         raise EvidenceMissing("no datasheet was read")
+    return evidence.declarations.declarations
+
+
+def check_declaration(rule: DeclarationRule, evidence: RunEvidence) -> Finding:
+    """Present (unless optional), in ``one_of``, equal to ``equals``, within ``[min, max]``."""
+    declarations = _declarations(evidence)
     p = rule.params
-    value = _lookup(evidence.declarations.declarations, p.field)
+    value = _lookup(declarations, p.field)
     threshold = {k: v for k, v in p.model_dump().items() if k != "field" and v is not None}
-    if p.only_if is not None and _empty(_lookup(evidence.declarations.declarations, p.only_if)):
+    if p.only_if is not None and _empty(_lookup(declarations, p.only_if)):
         return finding(rule, passed=True, measured=None, threshold=threshold,
                        message=f"not applicable: '{p.only_if}' is not declared")
     if _empty(value):
@@ -55,3 +62,30 @@ def check_declaration(rule: DeclarationRule, evidence: RunEvidence) -> Finding:
             return finding(rule, passed=False, measured=value, threshold=threshold,
                            message=f"'{p.field}' is {value}, above the maximum {p.max}")
     return finding(rule, passed=True, measured=value, threshold=threshold, message=f"'{p.field}' is declared and allowed")
+
+
+def check_pii_claim(rule: PiiClaimRule, evidence: RunEvidence) -> Finding:
+    """A datasheet that declares ``contains_personal_data: false`` must agree with the scan."""
+    declarations = _declarations(evidence)
+    if evidence.scan is None:
+        raise EvidenceMissing("the PII scan did not run")
+    p = rule.params
+    claim = declarations.get("contains_personal_data")
+    found = evidence.scan.records_with_pii
+    counts = {e.entity_type: e.records for e in evidence.scan.entities if e.records}
+    measured = {"declared_contains_personal_data": claim, "records_with_pii": found, "records_by_entity": counts}
+    threshold = {"min_records": p.min_records, "require_claim": p.require_claim}
+    if claim is None:
+        return finding(rule, passed=not p.require_claim, measured=measured, threshold=threshold,
+                       message="the datasheet does not declare contains_personal_data"
+                               + (" but the policy requires the claim" if p.require_claim else "; nothing to cross-check"))
+    if claim is False and found >= p.min_records:
+        kinds = ", ".join(f"{k} in {v}" for k, v in sorted(counts.items()))
+        return finding(rule, passed=False, measured=measured, threshold=threshold,
+                       message=f"the datasheet declares no personal data, but the scan found PII in {found} "
+                               f"record(s) ({kinds}); correct the datasheet or the data")
+    if claim is False:
+        return finding(rule, passed=True, measured=measured, threshold=threshold,
+                       message=f"declares no personal data; the scan agrees ({found} record(s) with a detection)")
+    return finding(rule, passed=True, measured=measured, threshold=threshold,
+                   message=f"declares personal data; the scan found PII in {found} record(s)")

@@ -1,12 +1,20 @@
-"""Load a policy file, resolve ``extends`` (bundled names or paths) and ``disable``."""
+"""Load a policy file, resolve ``extends`` (bundled names or paths) and ``disable``.
+
+Every error is one line naming ``file:line:column`` and the key path: schema violations
+(from ``yamlio``), duplicate rule ids, unknown or cyclic parents, and disabled rules that
+no parent defines.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from ..errors import PolicyError
-from ..yamlio import load_model
+from ..yamlio import load_model_with_node, position
 from .schema import DisabledRule, Policy, ResolvedPolicy, Rule
 
 #: bundled packs live in the repository's top-level ``policies/`` folder
@@ -20,77 +28,105 @@ def bundled_policies() -> dict[str, Path]:
     return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.yaml"))}
 
 
-def find_policy(name_or_path: str, *, relative_to: Path | None = None) -> Path:
-    """A path as given (or relative to a child policy), else a bundled pack by name."""
+def _lookup(name_or_path: str, relative_to: Path | None) -> Path | None:
     candidate = Path(name_or_path)
     if relative_to is not None and not candidate.is_absolute():
         beside = relative_to.parent / candidate
-        if beside.is_file():
-            return beside
-        if beside.with_suffix(".yaml").is_file():
-            return beside.with_suffix(".yaml")
+        for option in (beside, beside.with_suffix(".yaml")):
+            if option.is_file():
+                return option
     if candidate.is_file():
         return candidate
-    bundled = bundled_policies()
-    if name_or_path in bundled:
-        return bundled[name_or_path]
-    where = f"{relative_to}: extends: " if relative_to else ""
-    names = ", ".join(bundled) or "none installed"
-    raise PolicyError(f"{where}policy '{name_or_path}' not found: give a file path or a bundled name ({names})")
+    return bundled_policies().get(name_or_path)
+
+
+def find_policy(name_or_path: str, *, relative_to: Path | None = None) -> Path:
+    """A path as given (or relative to a child policy), else a bundled pack by name."""
+    found = _lookup(name_or_path, relative_to)
+    if found is not None:
+        return found
+    names = ", ".join(bundled_policies()) or "none installed"
+    raise PolicyError(f"policy '{name_or_path}' not found: give a file path or a bundled name ({names})")
 
 
 def read_policy(path: Path) -> Policy:
     """Validate one policy file (no ``extends`` resolution)."""
-    return load_model(path, Policy, error=PolicyError)
+    return _read(path)[0]
+
+
+def _read(path: Path) -> tuple[Policy, yaml.Node]:
+    policy, node = load_model_with_node(path, Policy, error=PolicyError)
+    seen: set[str] = set()
+    for index, rule in enumerate(policy.rules):
+        if rule.id in seen:
+            raise PolicyError(f"{position(path, node, ('rules', index, 'id'))}: rule id '{rule.id}' appears twice "
+                              f"in this file; give each rule its own id")
+        seen.add(rule.id)
+    disabled = [item.id for item in policy.disable]
+    for index, rid in enumerate(disabled):
+        if rid in seen:
+            raise PolicyError(f"{position(path, node, ('disable', index, 'id'))}: rule '{rid}' is both defined "
+                              f"and disabled in this file")
+    return policy, node
+
+
+@dataclass
+class _Merge:
+    """What resolving ``extends`` has gathered so far, parents first."""
+
+    sources: list[Path] = field(default_factory=list)
+    rules: dict[str, Rule] = field(default_factory=dict)
+    disabled: dict[str, str] = field(default_factory=dict)
+    #: where each disable entry was written, for errors about unknown ids
+    disabled_at: dict[str, str] = field(default_factory=dict)
 
 
 def load_policy(name_or_path: str | Path) -> ResolvedPolicy:
     """Load a policy and its parents; later rules replace earlier ones with the same id."""
     path = find_policy(str(name_or_path))
-    sources: list[Path] = []
-    rules: dict[str, Rule] = {}
-    disabled: dict[str, str] = {}
-    _merge(path, stack=[], sources=sources, rules=rules, disabled=disabled)
-    top = read_policy(path)
-    unknown = [rid for rid in disabled if rid not in rules]
+    merge = _Merge()
+    top = _merge(path, stack=[], merge=merge)
+    unknown = [rid for rid in merge.disabled if rid not in merge.rules]
     if unknown:
-        raise PolicyError(f"{path}: disable: rule '{unknown[0]}' is not defined by this policy or its parents")
-    active = [rule for rid, rule in rules.items() if rid not in disabled]
+        raise PolicyError(f"{merge.disabled_at[unknown[0]]}: rule '{unknown[0]}' is not defined by this policy "
+                          f"or its parents, so it cannot be disabled")
+    active = [rule for rid, rule in merge.rules.items() if rid not in merge.disabled]
     return ResolvedPolicy(
         name=top.name,
         title=top.title,
         version=top.version,
         path=str(path),
-        sha256=policy_digest(sources),
-        sources=[str(s) for s in sources],
+        sha256=policy_digest(merge.sources),
+        sources=[str(s) for s in merge.sources],
         rules=active,
-        disabled=[DisabledRule(id=rid, reason=reason) for rid, reason in disabled.items()],
+        disabled=[DisabledRule(id=rid, reason=reason) for rid, reason in merge.disabled.items()],
     )
 
 
-def _merge(
-    path: Path,
-    *,
-    stack: list[Path],
-    sources: list[Path],
-    rules: dict[str, Rule],
-    disabled: dict[str, str],
-) -> None:
+def _merge(path: Path, *, stack: list[Path], merge: _Merge) -> Policy:
     resolved = path.resolve()
-    if resolved in stack:
-        chain = " -> ".join(p.name for p in [*stack, resolved])
-        raise PolicyError(f"{path}: extends: cycle detected ({chain})")
-    policy = read_policy(path)
-    for parent in policy.extends:
-        _merge(find_policy(parent, relative_to=path), stack=[*stack, resolved], sources=sources, rules=rules, disabled=disabled)
-    if resolved not in [s.resolve() for s in sources]:
-        sources.append(path)
+    policy, node = _read(path)
+    for index, parent in enumerate(policy.extends):
+        where = position(path, node, ("extends", index))
+        parent_path = _lookup(parent, path)
+        if parent_path is None:
+            names = ", ".join(bundled_policies()) or "none installed"
+            raise PolicyError(f"{where}: parent policy '{parent}' not found: give a path relative to this file "
+                              f"or a bundled name ({names})")
+        if parent_path.resolve() == resolved or parent_path.resolve() in stack:
+            chain = " -> ".join(p.name for p in [*stack, resolved, parent_path.resolve()])
+            raise PolicyError(f"{where}: extends cycle ({chain}); a policy cannot extend itself or a child")
+        _merge(parent_path, stack=[*stack, resolved], merge=merge)
+    if resolved not in [s.resolve() for s in merge.sources]:
+        merge.sources.append(path)
     for rule in policy.rules:
-        rules.pop(rule.id, None)  # an override moves to its new position
-        rules[rule.id] = rule
-        disabled.pop(rule.id, None)
-    for item in policy.disable:
-        disabled[item.id] = item.reason
+        merge.rules.pop(rule.id, None)  # an override moves to its new position
+        merge.rules[rule.id] = rule
+        merge.disabled.pop(rule.id, None)
+    for index, item in enumerate(policy.disable):
+        merge.disabled[item.id] = item.reason
+        merge.disabled_at[item.id] = position(path, node, ("disable", index, "id"))
+    return policy
 
 
 def policy_digest(files: list[Path]) -> str:

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from ._strict import StrictModel
+from .documentation import DocumentationParams
+from .identifiers import IdentifiersParams
 
 SCHEMA_VERSION = 1
 
 Severity = Literal["block", "warn"]
 Stage = Literal["declare", "scan", "train", "assess"]
 PiiAction = Literal["block", "redact", "replace", "mask", "hash", "allow"]
-
-
-class StrictModel(BaseModel):
-    """Base for every policy object: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class RuleBase(StrictModel):
@@ -46,6 +44,28 @@ class RuleBase(StrictModel):
         return self
 
 
+def check_datasheet_key(dotted: str) -> None:
+    """Raise ``ValueError`` unless ``dotted`` names a datasheet declaration (did-you-mean included)."""
+    import difflib
+
+    from pydantic import BaseModel
+
+    from ..data.datasheet import Datasheet
+
+    model: type[BaseModel] | None = Datasheet
+    for part in dotted.split("."):
+        if model is None:
+            raise ValueError(f"'{dotted}': declarations below '{part}' do not exist")
+        fields = model.model_fields
+        if part not in fields:
+            close = difflib.get_close_matches(part, list(fields), n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ValueError(f"'{part}' is not a datasheet declaration{hint}")
+        annotation = fields[part].annotation
+        args = [annotation, *getattr(annotation, "__args__", ())]
+        model = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+
+
 class DeclarationParams(StrictModel):
     """Check one datasheet declaration: present, allowed values, numeric limits."""
 
@@ -56,6 +76,13 @@ class DeclarationParams(StrictModel):
     max: float | None = Field(default=None, description="Highest allowed number.")
     equals: str | int | bool | None = Field(default=None, description="The only allowed value.")
     only_if: str | None = Field(default=None, description="Apply only when this other declaration is non-empty.")
+
+    @field_validator("field", "only_if")
+    @classmethod
+    def _datasheet_key(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_datasheet_key(value)
+        return value
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> "DeclarationParams":
@@ -113,6 +140,19 @@ class PiiParams(StrictModel):
     entities: list[str] | None = Field(default=None, description="Entity types to scan (default: all supported).")
     max_residual_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="Highest share of records with PII left after redaction.")
     recognizers: list[RecognizerSpec] = Field(default_factory=list, description="Custom recognizers (e.g. employee ids).")
+    countries: list[str] | None = Field(
+        default=None, description="ISO 3166 alpha-2 codes whose country-specific recognizers load (default: all)."
+    )
+
+    @field_validator("countries")
+    @classmethod
+    def _country_codes(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            bad = [c for c in value if len(c) != 2 or not c.isalpha()]
+            if bad:
+                raise ValueError(f"countries are ISO 3166 alpha-2 codes such as 'us' or 'gb', not '{bad[0]}'")
+            return [c.lower() for c in value]
+        return value
 
     @field_validator("actions")
     @classmethod
@@ -161,6 +201,9 @@ FairnessMetric = Literal[
     "demographic_parity_ratio",
     "demographic_parity_difference",
     "accuracy_difference",
+    "impact_ratio",
+    "equalized_odds_difference",
+    "equal_opportunity_difference",
 ]
 
 
@@ -172,6 +215,12 @@ class FairnessParams(StrictModel):
     max: float | None = Field(default=None, description="Highest allowed value (differences).")
     min_group_size: int = Field(default=30, ge=1, description="Groups smaller than this are excluded and reported.")
     features: list[str] | None = Field(default=None, description="Sensitive features to check (default: all declared).")
+    intersections: bool = Field(default=False, description="Also check the intersections of the sensitive features.")
+    exclude_below_share: float | None = Field(
+        default=None, ge=0.0, lt=1.0,
+        description="Groups under this share of the records are reported but left out of ratios (NYC LL144: 0.02).",
+    )
+    n_boot: int = Field(default=0, ge=0, description="Bootstrap resamples for per-group confidence intervals (0: none).")
 
     @model_validator(mode="after")
     def _one_bound(self) -> "FairnessParams":
@@ -199,8 +248,76 @@ class PerformanceRule(RuleBase):
     family_stage: ClassVar[Stage] = "assess"
 
 
+class MembershipInferenceParams(StrictModel):
+    """Limits on a membership-inference audit (training members vs held-out non-members)."""
+
+    max_auc: float | None = Field(default=None, ge=0.5, le=1.0, description="Highest allowed attack ROC AUC (0.5 = chance).")
+    max_tpr_at_1pct_fpr: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Highest allowed attack true positive rate at 1% false positive rate."
+    )
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> "MembershipInferenceParams":
+        if self.max_auc is None and self.max_tpr_at_1pct_fpr is None:
+            raise ValueError("give max_auc or max_tpr_at_1pct_fpr")
+        return self
+
+
+class MembershipInferenceRule(RuleBase):
+    check: Literal["membership_inference"]
+    params: MembershipInferenceParams
+    family_stage: ClassVar[Stage] = "assess"
+
+
+class UtilityParams(StrictModel):
+    """Utility under privacy: accuracy lost against a reference run (fractions in [0, 1])."""
+
+    max_accuracy_drop: float | None = Field(default=None, ge=0.0, le=1.0, description="Largest allowed overall accuracy drop.")
+    max_group_drop_spread: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Largest allowed spread (max - min) of per-group accuracy drops."
+    )
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> "UtilityParams":
+        if self.max_accuracy_drop is None and self.max_group_drop_spread is None:
+            raise ValueError("give max_accuracy_drop or max_group_drop_spread")
+        return self
+
+
+class UtilityRule(RuleBase):
+    check: Literal["utility"]
+    params: UtilityParams
+    family_stage: ClassVar[Stage] = "assess"
+
+
+class PiiClaimParams(StrictModel):
+    """Cross-check the datasheet's ``contains_personal_data`` claim against the scan."""
+
+    min_records: int = Field(default=1, ge=1, description="Records with PII that contradict a 'no personal data' claim.")
+    require_claim: bool = Field(default=False, description="Also fail when the datasheet does not declare contains_personal_data.")
+
+
+class PiiClaimRule(RuleBase):
+    check: Literal["pii_claim"]
+    params: PiiClaimParams = Field(default_factory=PiiClaimParams)
+    family_stage: ClassVar[Stage] = "scan"
+
+
+class IdentifiersRule(RuleBase):
+    check: Literal["identifiers"]
+    params: IdentifiersParams
+    family_stage: ClassVar[Stage] = "scan"
+
+
+class DocumentationRule(RuleBase):
+    check: Literal["documentation"]
+    params: DocumentationParams
+    family_stage: ClassVar[Stage] = "assess"
+
+
 Rule = Annotated[
-    Union[DeclarationRule, PiiRule, PrivacyRule, FairnessRule, PerformanceRule],
+    Union[DeclarationRule, PiiRule, PrivacyRule, FairnessRule, PerformanceRule, MembershipInferenceRule, UtilityRule,
+          PiiClaimRule, IdentifiersRule, DocumentationRule],
     Field(discriminator="check"),
 ]
 
@@ -221,17 +338,8 @@ class Policy(StrictModel):
     version: str = Field(description="Version of this policy pack.")
     description: str | None = None
     extends: list[str] = Field(default_factory=list, description="Parent policies: bundled names or paths.")
-    rules: list[Rule] = Field(default_factory=list)
-    disable: list[DisabledRule] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> "Policy":
-        seen: set[str] = set()
-        for rule in self.rules:
-            if rule.id in seen:
-                raise ValueError(f"rule id '{rule.id}' appears twice")
-            seen.add(rule.id)
-        return self
+    rules: list[Rule] = Field(default_factory=list, description="Rules; a rule whose id a parent defines replaces it.")
+    disable: list[DisabledRule] = Field(default_factory=list, description="Inherited rules switched off, with reasons.")
 
 
 class ResolvedPolicy(StrictModel):

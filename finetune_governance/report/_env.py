@@ -23,6 +23,14 @@ def _fmt(value: object, digits: int = 4) -> str:
     return str(value)
 
 
+def _ci(interval: object, digits: int = 4) -> str:
+    """' [low, high]' for a recorded interval, '' when there is none."""
+    if not isinstance(interval, (list, tuple)) or len(interval) != 2:
+        return ""
+    low, high = interval
+    return f" [{_fmt(float(low), digits)}, {_fmt(float(high), digits)}]"
+
+
 @lru_cache(maxsize=2)
 def environment(*, html: bool) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -35,4 +43,5 @@ def environment(*, html: bool) -> jinja2.Environment:
     )
     env.filters["md"] = _md_cell
     env.filters["fmt"] = _fmt
+    env.filters["ci"] = _ci
     return env

@@ -25,6 +25,10 @@ LABELS_TO_IGNORE = (
     "PERCENT", "PRODUCT", "QUANTITY", "WORK_OF_ART", "DATE_TIME",
 )
 
+#: spaCy components Presidio does not use: its NER has its own tok2vec, and lemmas for
+#: context words come from lower-cased tokens (context matching is by substring)
+UNUSED_COMPONENTS = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
+
 NER_MAPPING = {
     "PER": "PERSON", "PERSON": "PERSON", "NORP": "NRP", "FAC": "LOCATION", "LOC": "LOCATION",
     "GPE": "LOCATION", "LOCATION": "LOCATION", "ORG": "ORGANIZATION", "ORGANIZATION": "ORGANIZATION",
@@ -65,8 +69,14 @@ def build_analyzer(
     spacy_model: str | None = None,
     recognizers: list[RecognizerSpec] | tuple[RecognizerSpec, ...] = (),
     pattern_only: bool = False,
+    countries: list[str] | tuple[str, ...] | None = None,
 ):  # -> tuple[AnalyzerEngine, EngineInfo]
-    """An offline ``AnalyzerEngine`` plus a record of what it can detect."""
+    """An offline ``AnalyzerEngine`` plus a record of what it can detect.
+
+    ``countries`` (ISO 3166 alpha-2, e.g. ``["us"]``) keeps only the country-specific
+    recognizers of those countries (``None``: all); generic recognizers always load.
+    spaCy runs the NER component only.
+    """
     configure_tldextract_offline()
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
     import presidio_analyzer
@@ -74,13 +84,15 @@ def build_analyzer(
     from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
+    NerOnlySpacyNlpEngine = _ner_only_engine_class()
+
     model = None if pattern_only else installed_spacy_model(spacy_model)
     ner_config = NerModelConfiguration(
         labels_to_ignore=list(LABELS_TO_IGNORE), model_to_presidio_entity_mapping=dict(NER_MAPPING)
     )
     limitations: list[str] = []
     if model is not None:
-        nlp_engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": model}], ner_model_configuration=ner_config)
+        nlp_engine = NerOnlySpacyNlpEngine(models=[{"lang_code": "en", "model_name": model}], ner_model_configuration=ner_config)
         nlp_engine.load()
     else:
         nlp_engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "blank"}], ner_model_configuration=ner_config)
@@ -90,6 +102,11 @@ def build_analyzer(
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
     if model is None:
         registry.remove_recognizer("SpacyRecognizer")
+    if countries is not None:
+        wanted = {c.lower() for c in countries}
+        registry.recognizers = [
+            r for r in registry.recognizers if (getattr(r, "COUNTRY_CODE", None) or "").lower() in wanted | {""}
+        ]
     for spec in recognizers:
         registry.add_recognizer(
             PatternRecognizer(
@@ -102,7 +119,8 @@ def build_analyzer(
             )
         )
     analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
-    entities = tuple(sorted(set(analyzer.get_supported_entities("en")) - set(LABELS_TO_IGNORE)))
+    ignored = set(LABELS_TO_IGNORE) - {e for r in registry.recognizers if r.name != "SpacyRecognizer" for e in r.supported_entities}
+    entities = tuple(sorted(set(analyzer.get_supported_entities("en")) - ignored))
     if model is None:
         entities = tuple(e for e in entities if e not in NER_ENTITIES)
     info = EngineInfo(
@@ -113,6 +131,52 @@ def build_analyzer(
         limitations=tuple(limitations),
     )
     return analyzer, info
+
+
+_BUILT: dict[str, tuple] = {}
+
+
+def cached_analyzer(
+    *,
+    recognizers: list[RecognizerSpec] | tuple[RecognizerSpec, ...] = (),
+    countries: list[str] | tuple[str, ...] | None = None,
+    pattern_only: bool = False,
+):  # -> tuple[AnalyzerEngine, EngineInfo]
+    """``build_analyzer`` once per process and configuration (building loads spaCy: seconds)."""
+    key = repr(([r.model_dump() for r in recognizers], countries, pattern_only))
+    if key not in _BUILT:
+        _BUILT[key] = build_analyzer(recognizers=recognizers, countries=countries, pattern_only=pattern_only)
+    return _BUILT[key]
+
+
+def _ner_only_engine_class():
+    from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+
+    class NerOnlySpacyNlpEngine(SpacyNlpEngine):
+        """Presidio's spaCy engine with only the NER component loaded (2-3x faster, same entities)."""
+
+        def load(self) -> None:
+            import spacy
+
+            self.nlp = {}
+            for model in self.models:
+                self.nlp[model["lang_code"]] = spacy.load(model["model_name"], exclude=list(UNUSED_COMPONENTS))
+
+        def _doc_to_nlp_artifact(self, doc, language: str) -> NlpArtifacts:
+            entities, scores = self._get_updated_entities(self._get_entities(doc), self._get_scores_for_entities(doc))
+            return NlpArtifacts(
+                entities=entities, tokens=doc, tokens_indices=[t.idx for t in doc],
+                lemmas=[t.lemma_ or t.lower_ for t in doc], nlp_engine=self, language=language, scores=scores,
+            )
+
+    return NerOnlySpacyNlpEngine
+
+
+def __getattr__(name: str):
+    # built lazily so importing this module does not import Presidio
+    if name == "NerOnlySpacyNlpEngine":
+        return _ner_only_engine_class()
+    raise AttributeError(name)
 
 
 def _dist_version(name: str) -> str:

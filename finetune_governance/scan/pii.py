@@ -1,8 +1,8 @@
 """Scan texts for PII with Presidio, in batches, and summarise what was found.
 
 The scan is a pure function from a batch of texts to per-record hits, so it can later
-run inside a distributed map step. Identical texts are analysed once; spaCy runs over
-the batch with ``nlp.pipe``.
+run inside a distributed map step. Identical sentences are analysed once; spaCy runs
+over the batch with ``nlp.pipe`` (see ``scanner.py``).
 """
 
 from __future__ import annotations
@@ -44,48 +44,89 @@ def _drop_contained(hits: list[Hit]) -> list[Hit]:
     return kept
 
 
+def to_hits(spans: list[list[tuple[int, int, str, float]]], *, first_record: int = 0) -> list[list[Hit]]:
+    """Per-record ``Hit`` lists, nested duplicates dropped, sorted by position."""
+    hits: list[list[Hit]] = []
+    for index, record_spans in enumerate(spans):
+        record_hits = [Hit(first_record + index, s, e, t, sc) for s, e, t, sc in record_spans]
+        hits.append(sorted(_drop_contained(record_hits), key=lambda h: (h.start, h.end, h.entity_type)))
+    return hits
+
+
 def scan_texts(
     texts: Sequence[str],
     *,
     analyzer,
     entities: Sequence[str],
     score_threshold: float,
-    batch_size: int = 64,
+    batch_size: int = 256,
     on_progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+    chunk_records: int = 20_000,
 ) -> list[list[Hit]]:
-    """Per record, the spans Presidio finds at or above ``score_threshold``."""
-    unique: dict[str, int] = {}
-    for text in texts:
-        if text and text not in unique:
-            unique[text] = len(unique)
-    ordered = list(unique)
-    found: list[list[tuple[int, int, str, float]]] = [[] for _ in ordered]
-    artifacts = analyzer.nlp_engine.process_batch(ordered, language="en", batch_size=batch_size)
-    for index, (text, nlp_artifacts) in enumerate(artifacts):
-        results = analyzer.analyze(
-            text=text,
-            language="en",
-            entities=list(entities),
-            score_threshold=score_threshold,
-            nlp_artifacts=nlp_artifacts,
-        )
-        found[index] = [(r.start, r.end, r.entity_type, float(r.score)) for r in results]
-        if on_progress is not None:
-            on_progress(1)
+    """Per record, the spans found at or above ``score_threshold`` (0-1).
+
+    Texts are scanned ``chunk_records`` at a time; ``workers`` processes analyse the
+    distinct sentences (see ``Scanner``). ``on_progress`` receives records done.
+    """
+    from .scanner import Scanner, ScanSettings
+
+    settings = ScanSettings(entities=tuple(entities), score_threshold=score_threshold, batch_size=batch_size)
     hits: list[list[Hit]] = []
-    for record, text in enumerate(texts):
-        if not text:
-            hits.append([])
-            continue
-        spans = found[unique[text]]
-        record_hits = [Hit(record, s, e, t, sc) for s, e, t, sc in spans]
-        hits.append(sorted(_drop_contained(record_hits), key=lambda h: (h.start, h.end)))
+    with Scanner(analyzer, settings, workers=workers) as scanner:
+        for first in range(0, len(texts), chunk_records):
+            chunk = texts[first : first + chunk_records]
+            hits += to_hits(scanner.scan(chunk, on_progress=on_progress), first_record=first)
     return hits
 
 
 def mask_value(value: str) -> str:
     """Keep the first character and the punctuation; mask every other letter or digit."""
     return "".join(ch if i == 0 or not ch.isalnum() else "*" for i, ch in enumerate(value))
+
+
+class Tally:
+    """Counts, affected records and a few masked previews per entity type, chunk by chunk.
+
+    Memory is bounded by the number of entity types (record sets are counted per chunk).
+    """
+
+    def __init__(self) -> None:
+        self.records_total = 0
+        self.records_with_hits = 0
+        self.counts: dict[str, int] = defaultdict(int)
+        self.records: dict[str, int] = defaultdict(int)
+        self.previews: dict[str, list[MaskedPreview]] = defaultdict(list)
+
+    def add(self, texts: Sequence[str], hits: list[list[Hit]], *, first_record: int = 0) -> None:
+        """Add one chunk; ``hits[i]`` belongs to ``texts[i]`` (record ``first_record + i``)."""
+        self.records_total += len(texts)
+        for index, record_hits in enumerate(hits):
+            if record_hits:
+                self.records_with_hits += 1
+            for kind in {h.entity_type for h in record_hits}:
+                self.records[kind] += 1
+            for hit in record_hits:
+                self.counts[hit.entity_type] += 1
+                if len(self.previews[hit.entity_type]) < MAX_PREVIEWS:
+                    value = texts[index][hit.start : hit.end]
+                    self.previews[hit.entity_type].append(
+                        MaskedPreview(record=hit.record, preview=mask_value(value), score=round(hit.score, 3))
+                    )
+
+    def summaries(self, *, action_for: Callable[[str], str]) -> list[EntitySummary]:
+        total = max(self.records_total, 1)
+        return [
+            EntitySummary(
+                entity_type=entity,
+                action=action_for(entity),
+                count=self.counts[entity],
+                records=self.records[entity],
+                record_rate=round(self.records[entity] / total, 6),
+                previews=list(self.previews[entity]),
+            )
+            for entity in sorted(self.counts, key=lambda e: (-self.counts[e], e))
+        ]
 
 
 def summarise(
@@ -95,30 +136,9 @@ def summarise(
     action_for: Callable[[str], str],
 ) -> list[EntitySummary]:
     """Counts, affected records and masked previews per entity type."""
-    counts: dict[str, int] = defaultdict(int)
-    records: dict[str, set[int]] = defaultdict(set)
-    previews: dict[str, list[MaskedPreview]] = defaultdict(list)
-    for record_hits in hits:
-        for hit in record_hits:
-            counts[hit.entity_type] += 1
-            records[hit.entity_type].add(hit.record)
-            if len(previews[hit.entity_type]) < MAX_PREVIEWS:
-                value = texts[hit.record][hit.start : hit.end]
-                previews[hit.entity_type].append(
-                    MaskedPreview(record=hit.record, preview=mask_value(value), score=round(hit.score, 3))
-                )
-    total = max(len(texts), 1)
-    return [
-        EntitySummary(
-            entity_type=entity,
-            action=action_for(entity),
-            count=counts[entity],
-            records=len(records[entity]),
-            record_rate=round(len(records[entity]) / total, 6),
-            previews=previews[entity],
-        )
-        for entity in sorted(counts, key=lambda e: (-counts[e], e))
-    ]
+    tally = Tally()
+    tally.add(texts, hits)
+    return tally.summaries(action_for=action_for)
 
 
 def residual(hits: list[list[Hit]], *, ignore: set[str], total: int) -> ResidualSummary:

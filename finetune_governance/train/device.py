@@ -27,3 +27,14 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed)
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(False)
+
+
+def autocast(device: str):
+    """bf16 autocast on CUDA GPUs that support it; a no-op context elsewhere."""
+    import contextlib
+
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()

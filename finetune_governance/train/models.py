@@ -10,6 +10,7 @@ from ..errors import ModelError
 
 DEFAULT_TEXT_MODEL = "minilm"
 Freeze = Literal["none", "embeddings", "all_but_head"]
+Head = Literal["sequence_classification", "mean_pool"]
 
 
 def bundled_minilm() -> Path:
@@ -30,26 +31,45 @@ def resolve_text_model(name: str) -> Path:
     return path
 
 
-def load_text_classifier(path: Path, *, labels: list[str], freeze: Freeze, freeze_layers: int = 0):
-    """A sequence classifier with a fresh head for ``labels``, and its tokenizer."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+def load_text_classifier(path: Path, *, labels: list[str], freeze: Freeze, freeze_layers: int = 0,
+                         head: Literal["auto", "cls_linear", "mean_pool"] = "auto"):
+    """A sequence classifier with a fresh head for ``labels``, and its tokenizer.
+
+    ``head='auto'``: ``AutoModelForSequenceClassification`` (the checkpoint's own head type);
+    ``'cls_linear'``: the base encoder + [CLS] + a linear layer (:class:`EncoderClassifier`);
+    ``'mean_pool'``: the same with the masked mean of the encoder states instead of [CLS]."""
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
+
+    from .heads import EncoderClassifier
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            path,
-            num_labels=len(labels),
-            id2label=dict(enumerate(labels)),
-            label2id={label: i for i, label in enumerate(labels)},
-            local_files_only=True,
-        )
+        if head in ("cls_linear", "mean_pool"):
+            model = EncoderClassifier(AutoModel.from_pretrained(path, local_files_only=True, add_pooling_layer=False)
+                                      if _is_bert_like(path) else AutoModel.from_pretrained(path, local_files_only=True),
+                                      labels=labels, pooling="cls" if head == "cls_linear" else "mean")
+        else:
+            model = AutoModelForSequenceClassification.from_pretrained(
+                path,
+                num_labels=len(labels),
+                id2label=dict(enumerate(labels)),
+                label2id={label: i for i, label in enumerate(labels)},
+                local_files_only=True,
+            )
     except (OSError, ValueError) as exc:
         raise ModelError(f"model '{path}': cannot load: {str(exc).splitlines()[0][:200]}") from exc
     apply_freeze(model, freeze, freeze_layers=freeze_layers)
     return model, tokenizer
+
+
+def _is_bert_like(path: Path) -> bool:
+    import json
+
+    kind = json.loads((path / "config.json").read_text(encoding="utf-8")).get("model_type", "")
+    return kind in {"bert", "roberta", "xlm-roberta"}
 
 
 def apply_freeze(model, freeze: Freeze, *, freeze_layers: int = 0) -> None:

@@ -10,13 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
+import torch.nn as nn
+
 Accountant = Literal["rdp", "prv"]
 GradSampleMode = Literal["ghost", "hooks"]
 
 
 @dataclass(frozen=True)
 class PrivacySettings:
-    """What the policy and config ask of DP-SGD. Epsilon and delta are (epsilon, delta)-DP."""
+    """What the policy and config ask of DP-SGD. Epsilon and delta are (epsilon, delta)-DP;
+    ``max_grad_norm`` is the per-sample L2 clipping bound."""
 
     target_epsilon: float
     delta: float
@@ -27,11 +30,24 @@ class PrivacySettings:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One segment of training at a fixed noise multiplier and sample rate."""
+    """One segment of training at a fixed noise multiplier (ratio of the noise standard
+    deviation to the clipping norm) and sample rate (Poisson probability per record)."""
 
     noise_multiplier: float
     sample_rate: float
     steps: int
+
+
+@dataclass(frozen=True)
+class PrivateSetup:
+    """The wrapped model, optimizer, criterion and Poisson loader, and the engine accounting them."""
+
+    engine: object
+    model: object
+    optimizer: object
+    criterion: object
+    loader: object
+    grad_sample_mode: GradSampleMode
 
 
 def epsilon_from_history(history: Sequence[HistoryEntry], *, delta: float, accountant: Accountant = "rdp") -> float:
@@ -45,37 +61,120 @@ def epsilon_from_history(history: Sequence[HistoryEntry], *, delta: float, accou
     return float(acc.get_epsilon(delta=delta))
 
 
+def compress_history(steps: Sequence[tuple[float, float]]) -> list[HistoryEntry]:
+    """Run-length encode per-step (noise multiplier, sample rate) pairs into history entries."""
+    out: list[HistoryEntry] = []
+    for sigma, q in steps:
+        if out and out[-1].noise_multiplier == sigma and out[-1].sample_rate == q:
+            out[-1] = HistoryEntry(sigma, q, out[-1].steps + 1)
+        else:
+            out.append(HistoryEntry(sigma, q, 1))
+    return out
+
+
+def with_one_more_step(history: Sequence[HistoryEntry], *, noise_multiplier: float, sample_rate: float) -> list[HistoryEntry]:
+    """The accountant history as it would be after one more step."""
+    expanded = [(h.noise_multiplier, h.sample_rate) for h in history for _ in range(h.steps)]
+    return compress_history([*expanded, (noise_multiplier, sample_rate)])
+
+
 def history_of(accountant) -> list[HistoryEntry]:
     """The accountant's history as typed entries."""
     return [HistoryEntry(float(n), float(q), int(s)) for n, q, s in accountant.history]
 
 
-def make_private(model, optimizer, loader, *, settings: PrivacySettings, epochs: int):
-    """Wrap model, optimizer and loader for DP-SGD with Poisson sampling.
+def calibrate_noise(*, target_epsilon: float, delta: float, sample_rate: float, steps: int, accountant: Accountant) -> float:
+    """The noise multiplier that spends ``target_epsilon`` at ``delta`` over ``steps`` steps."""
+    from opacus.accountants.utils import get_noise_multiplier
 
-    Returns (engine, model, optimizer, criterion, loader); the criterion must compute the
-    loss (with ghost clipping it runs the second backward pass).
+    return float(get_noise_multiplier(target_epsilon=target_epsilon, target_delta=delta, sample_rate=sample_rate,
+                                      steps=steps, accountant=accountant))
+
+
+def ghost_supported(model) -> bool:
+    """True when every module with trainable parameters has an Opacus norm or grad sampler,
+    so ghost clipping can run without the functorch fallback."""
+    from opacus.grad_sample import GradSampleModuleFastGradientClipping as G
+
+    known = set(G.NORM_SAMPLERS) | set(G.GRAD_SAMPLERS)
+    for module in model.modules():
+        own = [p for p in module.parameters(recurse=False) if p.requires_grad]
+        if own and type(module) not in known:
+            return False
+    return True
+
+
+def fix_for_dp(model) -> tuple[object, list[str]]:
+    """``ModuleValidator.fix`` (BatchNorm to GroupNorm, ...) and the names of the replaced modules."""
+    from opacus.validators import ModuleValidator
+
+    for module in model.modules():  # in-place activations break Opacus' backward hooks
+        if getattr(module, "inplace", False) is True:
+            module.inplace = False
+    before = {name: type(m).__name__ for name, m in model.named_modules()}
+    if not ModuleValidator.validate(model, strict=False):
+        return model, []
+    fixed = ModuleValidator.fix(model)
+    after = {name: type(m).__name__ for name, m in fixed.named_modules()}
+    names = [name for name, kind in before.items() if name in after and after[name] != kind]
+    for name in names:  # residual blocks add in place to these outputs; give them a copy
+        parent, _, leaf = name.rpartition(".")
+        owner = fixed.get_submodule(parent) if parent else fixed
+        wrapped = nn.Sequential(owner.get_submodule(leaf), _Copy())
+        if leaf.isdigit():
+            owner[int(leaf)] = wrapped
+        else:
+            setattr(owner, leaf, wrapped)
+    return fixed, [f"{name}: {before[name]} -> {after[name]}" for name in names]
+
+
+class _Copy(nn.Module):
+    """Returns a copy of its input: lets an in-place add follow a hooked module."""
+
+    def forward(self, x):
+        return x.clone()
+
+
+def make_private(model, optimizer, loader, *, settings: PrivacySettings, noise_multiplier: float,
+                 noise_generator=None) -> PrivateSetup:
+    """Wrap model, optimizer and loader for DP-SGD with Poisson sampling at a fixed noise multiplier.
+
+    Ghost clipping is used where every trainable layer supports it, else hooks. Poisson
+    sampling draws from ``loader.generator``; noise from ``noise_generator``.
     """
     import torch.nn as nn
     from opacus import PrivacyEngine
 
+    mode: GradSampleMode = settings.grad_sample_mode
+    if mode == "ghost" and not ghost_supported(model):
+        mode = "hooks"
     engine = PrivacyEngine(accountant=settings.accountant, secure_mode=False)
     model.train()
-    result = engine.make_private_with_epsilon(
-        module=model,
-        optimizer=optimizer,
-        data_loader=loader,
-        criterion=nn.CrossEntropyLoss(),
-        target_epsilon=settings.target_epsilon,
-        target_delta=settings.delta,
-        epochs=epochs,
-        max_grad_norm=settings.max_grad_norm,
-        poisson_sampling=True,
-        grad_sample_mode=settings.grad_sample_mode,
+    result = engine.make_private(
+        module=model, optimizer=optimizer, data_loader=loader, criterion=nn.CrossEntropyLoss(),
+        noise_multiplier=noise_multiplier, max_grad_norm=settings.max_grad_norm, poisson_sampling=True,
+        grad_sample_mode=mode, noise_generator=noise_generator,
     )
-    if settings.grad_sample_mode == "ghost":
+    if mode == "ghost":
         private_model, private_optimizer, criterion, private_loader = result
     else:
         private_model, private_optimizer, private_loader = result
         criterion = nn.CrossEntropyLoss()
-    return engine, private_model, private_optimizer, criterion, private_loader
+    return PrivateSetup(engine, private_model, private_optimizer, criterion, private_loader, mode)
+
+
+def noise_only_step(optimizer) -> None:
+    """The DP-SGD step for an empty Poisson batch: the clipped sum is zero, the noise is not.
+
+    Skipping the step would reveal that the batch was empty, which the accountant does not
+    cover; this adds the noise, scales it, calls the accountant hook and steps.
+    """
+    import torch
+
+    for p in optimizer.params:
+        p.summed_grad = torch.zeros_like(p)
+    optimizer.add_noise()
+    optimizer.scale_grad()
+    if optimizer.step_hook:
+        optimizer.step_hook(optimizer)
+    optimizer.original_optimizer.step()

@@ -1,0 +1,204 @@
+"""Benchmark the PII scan: plain Presidio versus ``scan_texts``, same process, same records.
+
+Generates (seeded) support tickets with planted PII and ground-truth spans
+(examples/support_tickets/generate.py), then runs
+
+  (a) plain Presidio as a user writes it: ``AnalyzerEngine(nlp_engine=<same spaCy model>)``
+      plus the policy's custom recognizers, ``analyze(text, entities=...)`` per record;
+  (b) our scanner (``finetune_governance.scan.scan_texts``) with the same entities.
+
+Precision, recall and F2 per entity type and overall: a prediction is correct when it
+overlaps a planted span of the same type; predictions of types that were not planted are
+false positives (listed per type: the "before/after" of the false-positive rules).
+
+``--stream-records N`` instead writes an N-record CSV in chunks and scans it streaming
+(bounded memory), reporting records/s and peak RSS. The last line printed is JSON.
+
+    python bench/scan_bench.py --records 2000
+    python bench/scan_bench.py --stream-records 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "examples" / "support_tickets"))
+
+from generate import generate  # noqa: E402
+
+from finetune_governance.policy import load_policy  # noqa: E402
+
+
+def peak_rss_mib() -> dict[str, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"self_mib": round(own, 1), "largest_child_mib": round(children, 1)}
+
+
+def pii_params(policy: str):
+    rules = load_policy(policy).rules_of("pii")
+    return rules[0].params
+
+
+def plain_presidio(model: str, params):
+    """Presidio as its README shows, with the same spaCy model and the policy's recognizers."""
+    from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    from finetune_governance.scan.engine import configure_tldextract_offline
+
+    configure_tldextract_offline()
+    provider = NlpEngineProvider(nlp_configuration={
+        "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": model}]})
+    analyzer = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
+    for spec in params.recognizers:
+        analyzer.registry.add_recognizer(PatternRecognizer(
+            supported_entity=spec.entity, patterns=[Pattern(p.name, p.regex, p.score) for p in spec.patterns] or None,
+            deny_list=list(spec.deny_list) or None, context=list(spec.context) or None))
+    return analyzer
+
+
+def score(predicted: list[list[tuple[int, int, str]]], truth: list[dict], n: int) -> dict:
+    """Overlap-matched precision, recall and F2, per entity type and overall (micro)."""
+    gold: list[list[tuple[int, int, str]]] = [[] for _ in range(n)]
+    for span in truth:
+        if span["record"] < n:
+            gold[span["record"]].append((span["start"], span["end"], span["entity_type"]))
+    planted = {t for spans in gold for _, _, t in spans}
+    tp_p, fp, tp_r, fn = (defaultdict(int) for _ in range(4))
+    for preds, golds in zip(predicted, gold):
+        for s, e, t in preds:
+            hit = any(t == gt and s < ge and gs < e for gs, ge, gt in golds)
+            (tp_p if hit else fp)[t] += 1
+        for gs, ge, gt in golds:
+            found = any(t == gt and s < ge and gs < e for s, e, t in preds)
+            (tp_r if found else fn)[gt] += 1
+
+    def prf(tpp: int, fpp: int, tpr: int, fnn: int) -> dict:
+        p = tpp / (tpp + fpp) if tpp + fpp else 1.0
+        r = tpr / (tpr + fnn) if tpr + fnn else 1.0
+        f2 = 5 * p * r / (4 * p + r) if p + r else 0.0
+        return {"precision": round(p, 4), "recall": round(r, 4), "f2": round(f2, 4)}
+
+    per = {t: prf(tp_p[t], fp[t], tp_r[t], fn[t]) | {"planted": tp_r[t] + fn[t]} for t in sorted(planted)}
+    overall = prf(sum(tp_p.values()), sum(fp.values()), sum(tp_r.values()), sum(fn.values()))
+    other = {t: c for t, c in sorted(fp.items()) if t not in planted}
+    return {"overall": overall, "per_entity": per, "false_positives_of_unplanted_types": other}
+
+
+def run_compare(args) -> dict:
+    from finetune_governance.scan import build_analyzer, scan_texts
+
+    records, spans = generate(args.records, seed=args.seed, pii_rate=args.pii_rate)
+    texts = [r["text"] for r in records]
+    params = pii_params(args.policy)
+    t0 = time.perf_counter()
+    ours, info = build_analyzer(recognizers=params.recognizers, countries=params.countries)
+    build_ours = time.perf_counter() - t0
+    entities = [e for e in (params.entities or info.supported_entities) if params.actions.get(e, params.default_action) != "allow"]
+    entities = sorted(set(entities) | {r.entity for r in params.recognizers})
+    t0 = time.perf_counter()
+    plain = plain_presidio(info.spacy_model, params)
+    build_plain = time.perf_counter() - t0
+    plain_entities = [e for e in entities if e in plain.get_supported_entities("en")]
+
+    plain.analyze(texts[0], language="en", entities=plain_entities)  # warm-up
+    n_plain = min(len(texts), args.plain_records or len(texts))
+    t0 = time.perf_counter()
+    plain_pred = [[(r.start, r.end, r.entity_type) for r in
+                   plain.analyze(text=t, language="en", entities=plain_entities, score_threshold=params.score_threshold)]
+                  for t in texts[:n_plain]]
+    plain_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    hits = scan_texts(texts, analyzer=ours, entities=entities, score_threshold=params.score_threshold,
+                      workers=args.workers)
+    ours_s = time.perf_counter() - t0
+    ours_pred = [[(h.start, h.end, h.entity_type) for h in rh] for rh in hits]
+    plain_rps, ours_rps = n_plain / plain_s, len(texts) / ours_s
+    return {
+        "bench": "scan", "records": len(texts), "plain_records": n_plain, "seed": args.seed,
+        "pii_rate": args.pii_rate, "policy": args.policy, "spacy_model": info.spacy_model,
+        "workers": args.workers, "entities": entities, "score_threshold": params.score_threshold,
+        "build_seconds": {"plain": round(build_plain, 2), "ours": round(build_ours, 2)},
+        "records_per_second": {"plain": round(plain_rps, 1), "ours": round(ours_rps, 1)},
+        "speedup": round(ours_rps / plain_rps, 2),
+        "plain": score(plain_pred, spans, n_plain),
+        "ours": score(ours_pred, spans, len(texts)),
+        "ours_on_plain_records": score(ours_pred[:n_plain], spans, n_plain),
+        "peak_memory": peak_rss_mib(),
+    }
+
+
+def write_corpus(path: Path, n: int, *, seed: int, pii_rate: float, chunk: int = 50_000) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = None
+        for index, first in enumerate(range(0, n, chunk)):
+            records, _ = generate(min(chunk, n - first), seed=seed + index, pii_rate=pii_rate)
+            if writer is None:
+                writer = csv.DictWriter(handle, fieldnames=list(records[0]), lineterminator="\n")
+                writer.writeheader()
+            writer.writerows(records)
+
+
+def run_stream(args) -> dict:
+    from finetune_governance.scan import build_analyzer
+    from finetune_governance.scan.pii import Tally, to_hits
+    from finetune_governance.scan.scanner import Scanner, ScanSettings
+    from finetune_governance.scan.stream import iter_text_chunks
+
+    params = pii_params(args.policy)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "stream.csv"
+        t0 = time.perf_counter()
+        write_corpus(path, args.stream_records, seed=args.seed, pii_rate=args.pii_rate)
+        write_s = time.perf_counter() - t0
+        size_mib = path.stat().st_size / 2**20
+        analyzer, info = build_analyzer(recognizers=params.recognizers, countries=params.countries)
+        entities = sorted(set(params.entities or info.supported_entities) | {r.entity for r in params.recognizers})
+        settings = ScanSettings(entities=tuple(entities), score_threshold=params.score_threshold)
+        tally, first = Tally(), 0
+        t0 = time.perf_counter()
+        with Scanner(analyzer, settings, workers=args.workers, cache_size=args.cache_size) as scanner:
+            for chunk in iter_text_chunks(path, text_column="text", chunk_records=args.chunk_records):
+                tally.add(chunk, to_hits(scanner.scan(chunk), first_record=first), first_record=first)
+                first += len(chunk)
+            seen, analysed = scanner.segments_seen, scanner.segments_analysed
+        scan_s = time.perf_counter() - t0
+    return {
+        "bench": "scan-stream", "records": first, "file_mib": round(size_mib, 1), "write_seconds": round(write_s, 1),
+        "scan_seconds": round(scan_s, 1), "records_per_second": round(first / scan_s, 1),
+        "chunk_records": args.chunk_records, "cache_size": args.cache_size, "workers": args.workers,
+        "segments_seen": seen, "segments_analysed": analysed, "records_with_pii": tally.records_with_hits,
+        "entities_found": dict(sorted(tally.counts.items())), "peak_memory": peak_rss_mib(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=2000)
+    parser.add_argument("--plain-records", type=int, default=None, help="Time plain Presidio on the first N only.")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--pii-rate", type=float, default=0.33)
+    parser.add_argument("--policy", default="gdpr")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--stream-records", type=int, default=None)
+    parser.add_argument("--chunk-records", type=int, default=10_000)
+    parser.add_argument("--cache-size", type=int, default=200_000)
+    args = parser.parse_args(argv)
+    result = run_stream(args) if args.stream_records else run_compare(args)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""Utility under privacy: accuracy lost against a reference run's ``audit.json``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..data.fingerprint import sha256_file
+from ..errors import UsageError
+from ..evidence import AssessmentEvidence, UtilityEvidence
+
+
+def load_reference(path: Path) -> dict[str, Any]:
+    """The ``assessment`` part of a previous run's audit.json; one-line errors otherwise."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise UsageError(f"--baseline {path}: file not found; give a previous run's audit.json") from e
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"--baseline {path}: not readable JSON ({type(e).__name__}); give a previous run's audit.json") from e
+    assessment = data.get("assessment") if isinstance(data, dict) else None
+    if not isinstance(assessment, dict) or not isinstance(assessment.get("accuracy"), (int, float)):
+        raise UsageError(f"--baseline {path}: no assessment.accuracy; give the audit.json of a run whose assessment ran")
+    return data
+
+
+def _group_accuracies(fairness: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    return {
+        f["feature"]: {g["group"]: float(g["accuracy"]) for g in f.get("groups", [])
+                       if g.get("status") == "ok" and g.get("accuracy") is not None}
+        for f in fairness
+    }
+
+
+def utility_against(assessment: AssessmentEvidence, *, reference: dict[str, Any], path: Path) -> UtilityEvidence:
+    """Overall accuracy drop (reference - now) and per-group drops, for groups with enough
+    data in both runs; the spread is max - min of a feature's group drops (fractions)."""
+    ref = reference["assessment"]
+    before = _group_accuracies(ref.get("fairness", []))
+    now = _group_accuracies([f.model_dump() for f in assessment.fairness])
+    drops: dict[str, dict[str, float]] = {}
+    spreads: list[float] = []
+    for feature, groups in now.items():
+        common = sorted(set(groups) & set(before.get(feature, {})))
+        if not common:
+            continue
+        drops[feature] = {g: round(before[feature][g] - groups[g], 6) for g in common}
+        if len(common) >= 2:
+            spreads.append(max(drops[feature].values()) - min(drops[feature].values()))
+    note = None
+    if ref.get("test_records") != assessment.test_records:
+        note = (f"the reference was assessed on {ref.get('test_records')} records and this run on "
+                f"{assessment.test_records}: compare only runs on the same held-out split")
+    return UtilityEvidence(
+        reference=str(path), reference_sha256=sha256_file(Path(path)), reference_run_id=reference.get("run_id"),
+        reference_accuracy=float(ref["accuracy"]), accuracy=assessment.accuracy,
+        accuracy_drop=round(float(ref["accuracy"]) - assessment.accuracy, 6),
+        group_drops=drops, group_drop_spread=round(max(spreads), 6) if spreads else None, note=note,
+    )

@@ -1,0 +1,1 @@
+"""Command-line commands beyond ``run``, one module each."""

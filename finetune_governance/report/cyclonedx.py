@@ -1,0 +1,158 @@
+"""cyclonedx.json: a CycloneDX 1.6 ML-BOM of the run: the model (with its modelCard), the base
+model, and the datasets, with their hashes. Every figure is copied from the evidence."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from .. import __version__
+from ..evidence import AssessmentEvidence, RunEvidence
+
+SPEC_VERSION = "1.6"
+_NAMESPACE = uuid.UUID("6f1d3a52-7c1e-4d6b-9a8e-0b7a2f9c5e41")
+
+
+def _hashes(*digests: str | None) -> list[dict]:
+    return [{"alg": "SHA-256", "content": d} for d in digests if d and len(d) == 64]
+
+
+def _props(**values: object) -> list[dict]:
+    return [{"name": f"finetune-governance:{k}", "value": str(v)} for k, v in values.items() if v is not None]
+
+
+def _metric(kind: str, value: float | None, slice_: str | None = None, ci: list[float] | None = None) -> dict | None:
+    if value is None:
+        return None
+    out: dict = {"type": kind, "value": str(value)}
+    if slice_ is not None:
+        out["slice"] = slice_
+    if ci and len(ci) == 2:
+        out["confidenceInterval"] = {"lowerBound": str(ci[0]), "upperBound": str(ci[1])}
+    return out
+
+
+def _performance(a: AssessmentEvidence) -> list[dict]:
+    metrics = [_metric("accuracy", a.accuracy, "overall"), _metric("f1_macro", a.f1_macro, "overall"),
+               _metric("balanced_accuracy", a.balanced_accuracy, "overall"), _metric("roc_auc", a.roc_auc, "overall"),
+               _metric("expected_calibration_error", a.expected_calibration_error, "overall")]
+    for f in a.fairness:
+        for g in f.groups:
+            where = f"{f.feature}={g.group}"
+            metrics += [_metric("accuracy", g.accuracy, where, g.ci.get("accuracy")),
+                        _metric("selection_rate", g.selection_rate, where, g.ci.get("selection_rate")),
+                        _metric("true_positive_rate", g.true_positive_rate, where, g.ci.get("true_positive_rate")),
+                        _metric("false_positive_rate", g.false_positive_rate, where, g.ci.get("false_positive_rate"))]
+        for name in ("demographic_parity_ratio", "demographic_parity_difference", "accuracy_difference",
+                     "equalized_odds_difference", "impact_ratio"):
+            metrics.append(_metric(name, getattr(f, name), f.feature, f.ci.get(name)))
+    if a.membership:
+        metrics += [_metric("membership_inference_auc", a.membership.auc, "training members vs held-out"),
+                    _metric("membership_inference_tpr_at_1pct_fpr", a.membership.tpr_at_1pct_fpr,
+                            "training members vs held-out")]
+    return [m for m in metrics if m is not None]
+
+
+def _considerations(ev: RunEvidence) -> dict:
+    d = ev.declarations.declarations if ev.declarations else {}
+    out: dict = {}
+    if d.get("purpose"):
+        out["useCases"] = [str(d["purpose"])]
+    limits = list(ev.scan.limitations) if ev.scan else []
+    if ev.assessment:
+        limits.append(f"figures come from one held-out split of {ev.assessment.test_records} records")
+    if limits:
+        out["technicalLimitations"] = limits
+    ethics = [{"name": f"{f.rule_id} ({'; '.join(f.cites)}): {f.status}", "mitigationStrategy": f.message}
+              for f in ev.findings]
+    if ev.privacy and ev.privacy.enabled:
+        ethics.append({"name": "memorisation of training records",
+                       "mitigationStrategy": f"DP-SGD: epsilon {ev.privacy.epsilon}, delta {ev.privacy.delta} "
+                                             f"({ev.privacy.accountant} accountant)"})
+    if ethics:
+        out["ethicalConsiderations"] = ethics
+    if ev.assessment:
+        fair = []
+        for f in ev.assessment.fairness:
+            for g in f.groups:
+                fair.append({"groupAtRisk": f"{f.feature}={g.group}",
+                             "harms": f"selection rate {g.selection_rate}, accuracy {g.accuracy}, "
+                                      f"impact ratio {g.impact_ratio} ({g.status})",
+                             "mitigationStrategy": "assessed against the policy's fairness rules; see audit.html"})
+        if fair:
+            out["fairnessAssessments"] = fair
+    return out
+
+
+def render_cyclonedx(ev: RunEvidence) -> str:
+    """The ML-BOM as JSON text."""
+    d = ev.declarations.declarations if ev.declarations else {}
+    dataset_name = str(d.get("name") or "dataset")
+    components: list[dict] = []
+    model: dict = {
+        "type": "machine-learning-model", "bom-ref": "model", "name": f"{dataset_name}-classifier",
+        "version": ev.run_id, "description": f"Fine-tuned under policy {ev.policy.name} {ev.policy.version}; "
+                                             f"verdict {ev.verdict}",
+        "properties": _props(run_id=ev.run_id, verdict=ev.verdict, policy=ev.policy.name,
+                             policy_sha256=ev.policy.sha256),
+    }
+    card: dict = {"modelParameters": {"approach": {"type": "supervised"}, "task": "text-classification",
+                                      "inputs": [{"format": "text"}], "outputs": [{"format": "label"}]}}
+    if ev.training:
+        t = ev.training
+        model["hashes"] = _hashes(t.model_sha256)
+        card["modelParameters"]["architectureFamily"] = t.architecture
+        card["modelParameters"]["modelArchitecture"] = t.architecture
+        components.append({"type": "machine-learning-model", "bom-ref": "base-model", "name": t.base_model,
+                           "hashes": _hashes(t.base_model_sha256)})
+        model["pedigree"] = {"ancestors": [{"type": "machine-learning-model", "name": t.base_model,
+                                            "hashes": _hashes(t.base_model_sha256)}]}
+    if ev.dataset:
+        card["modelParameters"]["datasets"] = [{"ref": "dataset"}]
+    if ev.assessment:
+        card["quantitativeAnalysis"] = {"performanceMetrics": _performance(ev.assessment)}
+    considerations = _considerations(ev)
+    if considerations:
+        card["considerations"] = considerations
+    card["properties"] = _props(
+        epsilon=ev.privacy.epsilon if ev.privacy else None, delta=ev.privacy.delta if ev.privacy else None,
+        noise_multiplier=ev.privacy.noise_multiplier if ev.privacy else None)
+    if not card["properties"]:
+        del card["properties"]
+    model["modelCard"] = card
+    components.insert(0, model)
+    if ev.dataset:
+        ds = ev.dataset
+        sensitive = [e.entity_type for e in ev.scan.entities] if ev.scan else []
+        components.append({
+            "type": "data", "bom-ref": "dataset", "name": dataset_name, "hashes": _hashes(ds.sha256),
+            "data": [{"type": "dataset", "name": dataset_name,
+                      "description": f"{ds.records} records ({ds.format}); text column {ds.text_column}, "
+                                     f"label column {ds.label_column}",
+                      "contents": {"properties": _props(path=ds.path, records=ds.records,
+                                                        train_records=ds.train_records, test_records=ds.test_records,
+                                                        classes=", ".join(ds.classes))},
+                      **({"sensitiveData": sensitive} if sensitive else {}),
+                      **({"classification": str(d["lawful_basis"])} if d.get("lawful_basis") else {})}],
+        })
+        if ds.redacted_sha256:
+            components.append({
+                "type": "data", "bom-ref": "dataset-redacted", "name": f"{dataset_name} (redacted)",
+                "hashes": _hashes(ds.redacted_sha256),
+                "data": [{"type": "dataset", "name": f"{dataset_name} (redacted)",
+                          "description": "The texts the model was trained and assessed on, after PII redaction "
+                                         "(sha256 over NUL-terminated UTF-8 texts)."}],
+            })
+    refs = [c["bom-ref"] for c in components[1:]]
+    bom = {
+        "bomFormat": "CycloneDX", "specVersion": SPEC_VERSION,
+        "serialNumber": f"urn:uuid:{uuid.uuid5(_NAMESPACE, ev.run_id + ev.started_at)}", "version": 1,
+        "metadata": {"timestamp": ev.finished_at or ev.started_at,
+                     "tools": {"components": [{"type": "application", "name": "finetune-governance",
+                                               "version": __version__}]},
+                     "component": {"type": "machine-learning-model", "bom-ref": "run", "name": ev.run_id},
+                     "properties": _props(git_commit=ev.git_commit, command=ev.command)},
+        "components": components,
+        "dependencies": [{"ref": "model", "dependsOn": refs}] + [{"ref": r} for r in refs],
+    }
+    return json.dumps(bom, indent=2) + "\n"

@@ -1,0 +1,60 @@
+"""Context rules that remove Presidio's known false positives. Pure functions.
+
+- Weak identifiers (driver licence, passport, bank account, ITIN, NHS and medical
+  licence numbers) match ordinary words and numbers; they count only when a context word
+  of their recognizer ("licence", "passport", "NHS", ...) raised the score.
+- A span detected both as ``PHONE_NUMBER`` and as a weak identifier (a 10-digit phone
+  number passes the NHS checksum one time in eleven) is a phone number.
+- ``DATE_TIME`` counts only when it looks like a calendar date (a digit group such as
+  ``03/04/1985`` or a four-digit year); "today" or "6 am" is not personal data.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+#: entity types whose patterns alone are too weak to count without a context word
+CONTEXT_REQUIRED = frozenset({
+    "US_DRIVER_LICENSE", "US_PASSPORT", "US_BANK_NUMBER", "US_ITIN", "UK_NHS", "MEDICAL_LICENSE",
+})
+
+_CALENDAR_DATE = re.compile(r"\d{4}|\d{1,2}\s*[/.\-]\s*\d{1,2}")
+
+ENHANCED_KEY = "is_score_enhanced_by_context"
+
+
+def _overlaps(a, b) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+#: characters either side of a weak hit searched for its recognizer's context words
+CONTEXT_WINDOW = 60
+
+
+def _has_context(text: str, result, words: Sequence[str]) -> bool:
+    meta = result.recognition_metadata or {}
+    if meta.get(ENHANCED_KEY):
+        return True
+    window = text[max(0, result.start - CONTEXT_WINDOW) : result.end + CONTEXT_WINDOW].lower()
+    return any(re.search(r"\b" + re.escape(word.lower()) + r"\b", window) for word in words)
+
+
+def drop_false_positives(text: str, results: Sequence, *, context: dict[str, tuple[str, ...]] | None = None) -> list:
+    """``results`` (Presidio ``RecognizerResult``) without the false positives above.
+
+    ``context``: the context words of each entity's recognizer (a hit whose score is
+    already the maximum is never marked as enhanced by Presidio).
+    """
+    context = context or {}
+    phones = [r for r in results if r.entity_type == "PHONE_NUMBER"]
+    kept = []
+    for result in results:
+        kind = result.entity_type
+        if kind in CONTEXT_REQUIRED:
+            if not _has_context(text, result, context.get(kind, ())) or any(_overlaps(result, p) for p in phones):
+                continue
+        if kind == "DATE_TIME" and not _CALENDAR_DATE.search(text[result.start : result.end]):
+            continue
+        kept.append(result)
+    return kept
