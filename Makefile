@@ -28,6 +28,8 @@ demo: $(STAMP)
 	$(BIN)/governed-finetune run --policy policies/gdpr.yaml
 
 test: $(DEV_STAMP)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
+		|| echo "chromium not installed (apt-get unavailable): the browser test will skip"
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -75,8 +75,13 @@ def main() -> None:
 @click.option("--waivers", type=click.Path(path_type=Path), default=None,
               help="Waivers YAML (rule id, justification, approver, expiry): an active waiver turns a fail into "
                    "'waived'; expired ones are reported and have no effect.")
+@click.option("--baseline", type=click.Path(path_type=Path), default=None,
+              help="A previous approved run's audit.json: the policy's utility rules fail on regressions against it.")
+@click.option("--signing-key", type=click.Path(path_type=Path), default=None, envvar="FTG_SIGNING_KEY",
+              help="Ed25519 private key (PEM, OpenSSH or raw 32 bytes) that signs the run's manifest "
+                   "[env FTG_SIGNING_KEY]. Without one the manifest is written unsigned and says so.")
 def run_command(policy, config_path, data, datasheet, text_column, label_column, sensitive_features,
-                model, epochs, limit, output, run_id, quiet, waivers) -> None:
+                model, epochs, limit, output, run_id, quiet, waivers, baseline, signing_key) -> None:
     """Run a governed fine-tune and write its reports.
 
     With no --config and no --data, runs on the bundled example
@@ -92,13 +97,18 @@ def run_command(policy, config_path, data, datasheet, text_column, label_column,
     )
     key = os.environ.get("FTG_HASH_KEY")
     request = RunRequest(policy=policy, config=config, hash_key=key.encode() if key else None, run_id=run_id,
-                         waivers=waivers)
+                         waivers=waivers, baseline=baseline)
     progress = None
     if not quiet:
         from .progress import RichProgress
 
         progress = RichProgress()
-    outcome = run(request, progress=progress)
+    from .report.signing import load_private_key, signing_key as signing_with
+
+    if signing_key is not None:
+        load_private_key(signing_key)  # a bad key is an input error before anything runs
+    with signing_with(signing_key):
+        outcome = run(request, progress=progress)
     _print_summary(outcome)
     sys.exit(outcome.exit_code)
 
@@ -119,6 +129,8 @@ def _print_summary(outcome) -> None:
     if ev.assessment:
         click.echo(f"Test accuracy: {ev.assessment.accuracy:.4f} (macro F1 {ev.assessment.f1_macro:.4f})")
     click.echo(f"Report: {outcome.report_dir / 'audit.html'}")
+    if ev.signing is not None:
+        click.echo(f"Manifest: {'signed' if ev.signing.signed else 'UNSIGNED'} ({ev.signing.note})")
 
 
 from .commands.scan import scan_command  # noqa: E402
@@ -127,6 +139,9 @@ from .commands.audit import audit_command  # noqa: E402
 main.add_command(audit_command)
 from .commands.policy import policy_command  # noqa: E402
 main.add_command(policy_command)
+from .commands.report import diff_command, verify_command  # noqa: E402
+main.add_command(verify_command)
+main.add_command(diff_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -107,6 +107,7 @@ class ScanEvidence(Record):
     records_with_pii: int
     blocked_entities: list[str] = Field(description="Entity types with action block that were found.")
     residual: ResidualSummary | None = None
+    redaction_passes: int = Field(default=1, description="Redact-and-re-scan passes run before the residual was measured.")
     seconds: float
 
 

@@ -55,6 +55,10 @@ class ScanOutcome:
     redacted: list[str]
 
 
+#: redaction passes before the residual is recorded (each pass re-scans what it changed)
+MAX_REDACTION_PASSES = 3
+
+
 def scan_and_redact(
     texts: list[str],
     *,
@@ -105,14 +109,29 @@ def scan_and_redact(
         evidence.seconds = round(time.perf_counter() - started, 3)
         return ScanOutcome(evidence=evidence, redacted=list(texts))
     progress.stage("Redacting and re-scanning")
-    redacted = redact_texts(texts, hits, action_for=action_for, hash_key=hash_key)
-    changed = [i for i, (a, b) in enumerate(zip(texts, redacted)) if a != b]
-    advance = progress.track("Re-scanning redacted records", len(changed))
-    rescanned = scan_texts([redacted[i] for i in changed], analyzer=analyzer, entities=entities,
-                           score_threshold=params.score_threshold, on_progress=advance, workers=workers)
     allowed = {s.entity_type for s in summaries if s.action == "allow"} | {
         e for e in entities if action_for(e) == "allow"
     }
+    redacted = redact_texts(texts, hits, action_for=action_for, hash_key=hash_key)
+    changed = [i for i, (a, b) in enumerate(zip(texts, redacted)) if a != b]
+    # Verify by re-scanning what changed; spans the NER model only sees once the text around
+    # them changed are redacted in a further pass (at most MAX_REDACTION_PASSES in all).
+    passes = 1
+    while True:
+        advance = progress.track(f"Re-scanning redacted records (pass {passes})", len(changed))
+        rescanned = scan_texts([redacted[i] for i in changed], analyzer=analyzer, entities=entities,
+                               score_threshold=params.score_threshold, on_progress=advance, workers=workers)
+        left = [j for j, record_hits in enumerate(rescanned)
+                if any(h.entity_type not in allowed for h in record_hits)]
+        if not left or passes >= MAX_REDACTION_PASSES:
+            break
+        passes += 1
+        again = redact_texts([redacted[changed[j]] for j in left], [rescanned[j] for j in left],
+                             action_for=action_for, hash_key=hash_key)
+        for j, text in zip(left, again):
+            redacted[changed[j]] = text
+        changed = [changed[j] for j in left]
+    evidence.redaction_passes = passes
     evidence.residual = residual(rescanned, ignore=allowed, total=len(texts))
     evidence.seconds = round(time.perf_counter() - started, 3)
     return ScanOutcome(evidence=evidence, redacted=redacted)

@@ -24,7 +24,6 @@ from typing import Sequence
 
 from pydantic import Field
 
-from ..data.fingerprint import sha256_file
 from ..errors import PolicyError
 from ..evidence import Finding
 from ..yamlio import load_model_with_node, position
@@ -62,6 +61,8 @@ class WaiverSet:
 
 def load_waivers(path: Path) -> WaiverSet:
     """Read and validate a waivers file; one waiver per rule id."""
+    from ..data.fingerprint import sha256_file
+
     parsed, node = load_model_with_node(Path(path), WaiverFile, error=PolicyError)
     seen: set[str] = set()
     for index, waiver in enumerate(parsed.waivers):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 import jinja2
@@ -20,6 +21,8 @@ def _fmt(value: object, digits: int = 4) -> str:
         return "n/a"
     if isinstance(value, float):
         return f"{value:.{digits}f}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=str, ensure_ascii=False)
     return str(value)
 
 

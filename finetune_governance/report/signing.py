@@ -184,7 +184,13 @@ def verify_run(run_dir: Path, *, public_key: Path | None = None, require_signatu
     if signed or (run_dir / SIGNATURE).exists() or pinned is not None or require_signature:
         try:
             raw = bytes.fromhex(str(manifest.get("public_key") or ""))
-            signature = base64.b64decode((run_dir / SIGNATURE).read_bytes().strip(), validate=True)
+            stored = (run_dir / SIGNATURE).read_bytes()
+            try:
+                signature = base64.b64decode(stored[:-1], validate=True)
+            except ValueError:
+                signature = b""
+            if len(signature) != 64 or stored != base64.b64encode(signature) + b"\n":  # exact bytes only
+                raise VerificationError(f"{run_dir / SIGNATURE}: altered (not the 64-byte signature written)")
             Ed25519PublicKey.from_public_bytes(raw).verify(signature, data)
         except FileNotFoundError as e:
             raise VerificationError(f"{run_dir / SIGNATURE}: missing; the manifest is not signed") from e

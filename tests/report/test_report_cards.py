@@ -1,0 +1,105 @@
+"""model_card.md loads with huggingface_hub; junit.xml and sarif.json parse; cyclonedx.json validates."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+from huggingface_hub import ModelCard
+
+from finetune_governance.report import render_cyclonedx, render_model_card
+from tests.report.report_data import HOSTILE_GROUP, hand_built_evidence
+
+CARD_SECTIONS = ["## Model details", "## Intended use", "## Factors", "## Metrics", "## Evaluation data",
+                 "## Training data", "## Quantitative analyses", "## Privacy", "## Ethical considerations",
+                 "## Caveats and recommendations"]
+
+
+def test_model_card_loads_and_eval_results_parse(real_run):
+    card = ModelCard.load(real_run / "model_card.md")
+    evidence = json.loads((real_run / "audit.json").read_text(encoding="utf-8"))
+    results = {r.metric_type: r.metric_value for r in card.data.eval_results}
+    assert results["accuracy"] == evidence["assessment"]["accuracy"]
+    assert results["f1"] == evidence["assessment"]["f1_macro"]
+    assert all(r.task_type == "text-classification" and r.dataset_split == "test" for r in card.data.eval_results)
+    assert card.data.pipeline_tag == "text-classification" and card.data.license == "other"
+    assert "differential-privacy" in card.data.tags
+    assert card.data.datasets and all("<" not in d for d in card.data.datasets)
+    positions = [card.text.index(s) for s in CARD_SECTIONS]
+    assert positions == sorted(positions)
+
+
+def test_model_card_privacy_and_groups_with_intervals():
+    text = render_model_card(hand_built_evidence())
+    card = ModelCard(text)
+    assert card.data.base_model == "sentence-transformers/all-MiniLM-L6-v2"
+    assert "epsilon = 3.200, delta = 0.00100000" in text and "In plain words" in text
+    assert "| female | 40 | 0.8000 [0.7000, 0.9000] | 0.4000 [0.3000, 0.5000] |" in text
+
+
+def test_model_card_escapes_hostile_values(real_run):
+    text = (real_run / "model_card.md").read_text(encoding="utf-8")
+    body = text.split("\n---\n", 1)[1]
+    assert "<script" not in body and "<img" not in body and "<b>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "\n| \"&gt;&lt;script&gt;" in body  # the hostile group is one table cell
+
+
+def test_junit_one_case_per_rule(real_run):
+    suite = ET.parse(real_run / "junit.xml").getroot()
+    evidence = json.loads((real_run / "audit.json").read_text(encoding="utf-8"))
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == [f["rule_id"] for f in evidence["findings"]]
+    failed = {c.get("name") for c in cases if c.find("failure") is not None}
+    assert failed == {f["rule_id"] for f in evidence["findings"] if f["status"] in ("fail", "error", "not_run")}
+    assert int(suite.get("failures")) == len(failed) >= 1
+
+
+def test_sarif_results_for_non_passing_findings(real_run):
+    log = json.loads((real_run / "sarif.json").read_text(encoding="utf-8"))
+    evidence = json.loads((real_run / "audit.json").read_text(encoding="utf-8"))
+    assert log["version"] == "2.1.0" and "sarif-2.1.0" in log["$schema"]
+    run = log["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == [f["rule_id"] for f in evidence["findings"]]
+    expected = [f for f in evidence["findings"] if f["status"] != "pass"]
+    assert [r["ruleId"] for r in run["results"]] == [f["rule_id"] for f in expected]
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["level"] in ("error", "warning", "note")
+        uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert uri.endswith(("policy.yaml", "tickets.csv", "datasheet.yaml"))
+    blocking = next(r for r in run["results"] if r["ruleId"] == "test.no-regression")
+    assert blocking["level"] == "error" and blocking["locations"][0]["physicalLocation"]["artifactLocation"][
+        "uri"].endswith("policy.yaml")
+
+
+def test_hand_built_sarif_levels():
+    from finetune_governance.report import render_sarif
+
+    run = json.loads(render_sarif(hand_built_evidence()))["runs"][0]
+    assert [(r["ruleId"], r["level"]) for r in run["results"]] == [("gdpr.fairness.parity", "warning")]
+
+
+def test_cyclonedx_ml_bom_validates(real_run):
+    text = (real_run / "cyclonedx.json").read_text(encoding="utf-8")
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    bom = json.loads(text)
+    assert bom["specVersion"] == "1.6"
+    model = next(c for c in bom["components"] if c["bom-ref"] == "model")
+    assert model["type"] == "machine-learning-model"
+    evidence = json.loads((real_run / "audit.json").read_text(encoding="utf-8"))
+    assert model["hashes"] == [{"alg": "SHA-256", "content": evidence["training"]["model_sha256"]}]
+    metrics = model["modelCard"]["quantitativeAnalysis"]["performanceMetrics"]
+    sliced = [m for m in metrics if m["slice"] == f"{evidence['dataset']['sensitive_features'][0]}={HOSTILE_GROUP}"]
+    assert sliced and all("confidenceInterval" in m for m in sliced)
+    assert model["modelCard"]["considerations"]["fairnessAssessments"]
+    data = [c for c in bom["components"] if c["type"] == "data"]
+    assert {c["hashes"][0]["content"] for c in data} == {evidence["dataset"]["sha256"],
+                                                         evidence["dataset"]["redacted_sha256"]}
+
+
+def test_cyclonedx_hand_built_validates():
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(render_cyclonedx(hand_built_evidence())) is None
