@@ -38,12 +38,18 @@ class TabularDataset:
         return len(self.frame)
 
 
-def _read(path: Path) -> pd.DataFrame:
-    if not path.exists():
+def data_format(path: Path) -> str:
+    """'csv', 'jsonl' or 'parquet' for an existing data file; a one-line DataError otherwise."""
+    if not path.is_file():
         raise DataError(f"{path}: file not found")
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise DataError(f"{path}: unsupported file type '{path.suffix}'; expected .csv, .jsonl or .parquet")
+    return kind
+
+
+def _read(path: Path) -> pd.DataFrame:
+    kind = data_format(path)
     try:
         if kind == "csv":
             return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")

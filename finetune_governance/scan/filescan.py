@@ -12,7 +12,8 @@ from ..evidence import ResidualSummary, ScanEvidence
 from ..policy.schema import PiiParams
 from .pii import Tally, to_hits
 from .redact import redact_texts
-from .stream import FORMATS, _clean, iter_frames
+from ..data.datasets import FORMATS
+from .stream import _clean, iter_frames
 
 
 class _Writer:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
+from ..data.datasets import data_format
 from ..errors import DataError
 
-FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 
 
 def _clean(values) -> list[str]:
@@ -29,11 +29,7 @@ def iter_frames(path: Path, *, text_column: str, chunk_records: int = 10_000, on
     import pandas as pd
 
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    kind = FORMATS.get(path.suffix.lower())
-    if kind is None:
-        raise DataError(f"{path}: unsupported file type '{path.suffix}'; expected .csv, .jsonl or .parquet")
+    kind = data_format(path)
     try:
         if kind == "parquet":
             import pyarrow.parquet as pq
