@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
-from .checks import evaluate
+from .checks import evaluate, plugin_failure_finding
 from .config import RunConfig
 from .data.datasets import FORMATS, load_table
 from .data.datasheet import load_datasheet
@@ -20,6 +20,7 @@ from .environment import environment, git_commit
 from .evidence import DatasetEvidence, PolicyEvidence, RunEvidence
 from .gate import verdict
 from .policy import load_policy
+from .plugins.record import attach_plugins, render_sections, run_collectors
 from .policy.schema import PiiParams, ResolvedPolicy
 from .assess import fairness_settings
 from .report import write_reports
@@ -142,12 +143,14 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
         environment=environment(pick_device(config.training.device)),
         policy=policy_evidence(policy),
     )
+    host = attach_plugins(evidence, policy)
     log.info("run %s: policy %s (%s), data %s, %d records", run_id, policy.name, policy.sha256[:12],
              dataset.path, len(dataset))
 
     progress.stage("Stage 1/4: checking declarations")
     evidence.declarations = declare(datasheet, config.data.datasheet)
     evidence.stages_run.append("declare")
+    run_collectors(host, evidence, stage="declare", policy=policy, data_path=str(dataset.path))
 
     split = split_indices(dataset.labels, test_size=config.training.test_size, seed=config.training.seed)
     evidence.dataset = DatasetEvidence(
@@ -160,9 +163,11 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
 
     progress.stage("Stage 2/4: scanning for PII and redacting")
     scan = scan_and_redact(dataset.texts, column=dataset.text_column, params=_pii_params(policy),
-                           hash_key=request.hash_key, progress=progress)
+                           hash_key=request.hash_key, progress=progress, plugins=tuple(policy.plugins))
     evidence.scan = scan.evidence
     evidence.stages_run.append("scan")
+    run_collectors(host, evidence, stage="scan", policy=policy, data_path=str(dataset.path),
+                   texts=None if scan.evidence.blocked_entities else scan.redacted, labels=dataset.labels)
     log.info("scan: %d of %d records with PII; entities %s", scan.evidence.records_with_pii, len(dataset),
              {e.entity_type: e.count for e in scan.evidence.entities})
 
@@ -179,6 +184,8 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
                               config=config, privacy=_privacy_params(policy), progress=progress)
         evidence.training, evidence.privacy = trained.evidence, trained.privacy
         evidence.stages_run.append("train")
+        run_collectors(host, evidence, stage="train", policy=policy, data_path=str(dataset.path),
+                       texts=[texts[i] for i in split.train], labels=[labels[i] for i in split.train])
         log.info("training: %d steps, %s; epsilon %s", trained.evidence.steps, trained.evidence.stop_reason,
                  trained.privacy.epsilon)
 
@@ -194,6 +201,8 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
             baseline=request.baseline,
         )
         evidence.stages_run.append("assess")
+        run_collectors(host, evidence, stage="assess", policy=policy, data_path=str(dataset.path),
+                       texts=[texts[i] for i in split.test], labels=[labels[i] for i in split.test])
         log.info("assessment: accuracy %.4f, macro F1 %.4f", evidence.assessment.accuracy, evidence.assessment.f1_macro)
         if config.output.save_model:
             model_dir = out_dir / "model"
@@ -203,7 +212,8 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
             evidence.training.model_path = "model"
             evidence.training.model_sha256 = sha256_file(weights) if weights.exists() else None
 
-    evidence.findings = evaluate(policy, evidence)
+    evidence.findings = evaluate(policy, evidence, host)
+    evidence.findings += [plugin_failure_finding(f) for f in render_sections(host, evidence)]
     if request.waivers is not None:
         from .policy.waivers import apply_waivers, load_waivers
 

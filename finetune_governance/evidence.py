@@ -274,6 +274,44 @@ class SigningEvidence(Record):
     note: str
 
 
+class PluginRecord(Record):
+    """A loaded plugin and what it provides."""
+
+    name: str
+    source: Literal["core", "entry-point", "policy", "registered"]
+    module: str
+    version: str | None = None
+    families: list[str] = Field(default_factory=list)
+    recognizers: list[str] = Field(default_factory=list, description="Entity types its recognizers detect.")
+    collectors: list[str] = Field(default_factory=list)
+    sections: list[str] = Field(default_factory=list)
+
+
+class PluginFailureRecord(Record):
+    """A plugin that failed to import, or a hook of it that raised (an error finding)."""
+
+    plugin: str
+    phase: str
+    error: str
+
+
+class PluginsEvidence(Record):
+    """Plugins loaded for the run (the core included) and every plugin failure."""
+
+    loaded: list[PluginRecord] = Field(default_factory=list)
+    failures: list[PluginFailureRecord] = Field(default_factory=list)
+
+
+class PluginSection(Record):
+    """A plugin's report section, rendered from this evidence (HTML autoescaped)."""
+
+    plugin: str
+    name: str
+    title: str
+    html: str
+    markdown: str
+
+
 class RunEvidence(Record):
     """Everything one run recorded; ``audit.json`` is this record."""
 
@@ -293,6 +331,10 @@ class RunEvidence(Record):
     training: TrainingEvidence | None = None
     privacy: PrivacyEvidence | None = None
     assessment: AssessmentEvidence | None = None
+    plugins: PluginsEvidence | None = None
+    extra: dict[str, Any] = Field(default_factory=dict,
+                                  description="Plugin evidence collectors' output, by collector name.")
+    report_sections: list[PluginSection] = Field(default_factory=list)
     stages_run: list[str] = Field(default_factory=list)
     stopped_early: str | None = None
     warnings: list[str] = Field(default_factory=list)

@@ -66,8 +66,11 @@ def scan_and_redact(
     params: PiiParams,
     hash_key: bytes | None,
     progress: Progress,
+    plugins: tuple[str, ...] = (),
 ) -> ScanOutcome:
-    """Scan ``texts``, apply the policy's actions, and re-scan the redacted texts."""
+    """Scan ``texts``, apply the policy's actions, and re-scan the redacted texts.
+
+    ``plugins``: the policy's plugin modules, whose recognizers join the analyzer."""
     import os
 
     from .scan import redact_texts, residual, scan_texts, summarise
@@ -76,7 +79,7 @@ def scan_and_redact(
 
     started = time.perf_counter()
     progress.stage("Building the offline Presidio engine")
-    analyzer, info = cached_analyzer(recognizers=params.recognizers, countries=params.countries)
+    analyzer, info = cached_analyzer(recognizers=params.recognizers, countries=params.countries, plugins=plugins)
     plan = plan_entities(params, info)
     entities = list(plan.entities)
     limitations = list(plan.limitations)

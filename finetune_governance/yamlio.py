@@ -177,7 +177,8 @@ def describe_error(path: Path, node: yaml.Node | None, exc: ValidationError, mod
     kind = first["type"]
     ctx = first.get("ctx") or {}
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        loc = (*loc, str(ctx.get("discriminator", "check")).strip("'"))
+        field_name = str(ctx.get("discriminator", "check")).strip("'")
+        loc = (*loc, "check" if field_name.endswith("()") else field_name)  # a callable discriminator reads 'check'
     mark, parts = locate(node, loc, absent_last=kind in ("missing", "union_tag_not_found"))
     where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
     key_path = ".".join(parts) or "(top level)"
@@ -191,7 +192,10 @@ def describe_error(path: Path, node: yaml.Node | None, exc: ValidationError, mod
     if kind == "union_tag_invalid":
         tags = _literal_options(str(ctx.get("expected_tags", "")))
         tag = str(ctx.get("tag", ""))
-        return f"{where}: {key_path}: unknown value '{tag}'{_closest(tag, tags)}; expected one of: {', '.join(tags)}"
+        plugin = " or a plugin's namespaced family (e.g. acme.house_metric)" if "plugin" in tags else ""
+        tags = [t for t in tags if t != "plugin"]
+        return (f"{where}: {key_path}: unknown value '{tag}'{_closest(tag, tags)}; expected one of: "
+                f"{', '.join(tags)}{plugin}")
     message = first["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind == "literal_error" and isinstance(first.get("input"), str):
         message += _closest(first["input"], _literal_options(str(ctx.get("expected", ""))))

@@ -58,24 +58,51 @@ CHECKS: dict[str, CheckSpec] = {
 def _status_only(rule, status: str, message: str) -> Finding:
     return Finding(
         rule_id=rule.id, title=rule.title, cites=list(rule.cites), severity=rule.severity,
-        stage=rule.stage, status=status, message=message,
+        stage=rule.stage or "assess", status=status, message=message,
     )
 
 
-def evaluate(policy: ResolvedPolicy, evidence: RunEvidence) -> list[Finding]:
-    """One finding per active rule, in policy order."""
+def plugin_failure_finding(failure) -> Finding:
+    """An ``error`` finding for a plugin that failed to import or whose hook raised."""
+    name = "".join(c if c.isalnum() or c in "._-" else "-" for c in failure.plugin.lower())
+    return Finding(
+        rule_id=f"plugin.{name}", title=f"Plugin '{failure.plugin}' loads and runs",
+        cites=["finetune-governance plugin contract: a failing plugin fails the gate"], severity="block",
+        stage="plugins", status="error", message=failure.message,
+    )
+
+
+def evaluate(policy: ResolvedPolicy, evidence: RunEvidence, host=None) -> list[Finding]:
+    """One finding per active rule, in policy order, then one ``error`` finding per plugin
+    failure (load-time failures of ``host`` and run-time ones recorded in the evidence).
+
+    ``host`` defaults to the plugin host of the policy's ``plugins:``."""
+    from ..plugins import PluginFailure, plugin_host
+
+    host = host or plugin_host(policy.plugins)
+    families = host.families()
     findings: list[Finding] = []
     for rule in policy.rules:
-        spec = CHECKS.get(rule.check)
+        family = families.get(rule.check)
         try:
-            if spec is None:
-                raise LookupError(f"no check registered for rule family '{rule.check}'")
-            findings.append(spec.function(rule, evidence))
+            if family is None:
+                failed = ", ".join(sorted({f.plugin for f in host.failures}))
+                raise LookupError(f"no check registered for rule family '{rule.check}'"
+                                  + (f" (failed plugins: {failed})" if failed else ""))
+            findings.append(family.check(rule, evidence))
         except EvidenceMissing as exc:
             findings.append(_status_only(rule, "not_run", f"not evaluated: {exc}"))
         except Exception as exc:  # noqa: BLE001 - a failing check must fail closed, not crash
             findings.append(_status_only(rule, "error", f"check raised {type(exc).__name__}: {str(exc)[:200]}"))
+    failures = list(host.failures)
+    if evidence.plugins is not None:
+        failures += [PluginFailure(f.plugin, f.phase, f.error) for f in evidence.plugins.failures]
+    seen: set = set()
+    for failure in failures:
+        if failure not in seen:
+            seen.add(failure)
+            findings.append(plugin_failure_finding(failure))
     return findings
 
 
-__all__ = ["CHECKS", "CheckSpec", "evaluate"]
+__all__ = ["CHECKS", "CheckSpec", "evaluate", "plugin_failure_finding"]

@@ -52,6 +52,7 @@ def run_scan(
     from ..policy import load_policy
     from ..report import write_reports
     from ..scan.filescan import scan_file
+    from ..plugins.record import attach_plugins
     from ..stages import declare
 
     resolved = scan_only(load_policy(policy))
@@ -74,8 +75,9 @@ def run_scan(
     if progress is not None:
         progress.stage("Scanning for PII and secrets")
     evidence.scan = scan_file(Path(data), text_column=column, params=_pii_params(resolved), hash_key=hash_key,
-                              redact_to=redact_to, workers=workers)
+                              redact_to=redact_to, workers=workers, plugins=tuple(resolved.plugins))
     evidence.stages_run.append("scan")
+    attach_plugins(evidence, resolved)
     out_dir.mkdir(parents=True, exist_ok=False)
     evidence.findings = evaluate(resolved, evidence)
     evidence.verdict, evidence.exit_code = verdict(evidence.findings)

@@ -15,6 +15,7 @@ import yaml
 
 from ..errors import PolicyError
 from ..yamlio import load_model_with_node, position
+from .plugin_rules import bind_plugin_rules
 from .schema import DisabledRule, Policy, ResolvedPolicy, Rule
 
 #: bundled packs live in the repository's top-level ``policies/`` folder
@@ -79,6 +80,10 @@ class _Merge:
     disabled: dict[str, str] = field(default_factory=dict)
     #: where each disable entry was written, for errors about unknown ids
     disabled_at: dict[str, str] = field(default_factory=dict)
+    #: where each rule's ``check`` was written, for errors about plugin rules
+    rule_at: dict[str, str] = field(default_factory=dict)
+    #: plugin modules named by the policies, parents first
+    plugins: list[str] = field(default_factory=list)
 
 
 def load_policy(name_or_path: str | Path) -> ResolvedPolicy:
@@ -91,16 +96,18 @@ def load_policy(name_or_path: str | Path) -> ResolvedPolicy:
         raise PolicyError(f"{merge.disabled_at[unknown[0]]}: rule '{unknown[0]}' is not defined by this policy "
                           f"or its parents, so it cannot be disabled")
     active = [rule for rid, rule in merge.rules.items() if rid not in merge.disabled]
-    return ResolvedPolicy(
+    resolved = ResolvedPolicy(
         name=top.name,
         title=top.title,
         version=top.version,
         path=str(path),
         sha256=policy_digest(merge.sources),
         sources=[str(s) for s in merge.sources],
+        plugins=merge.plugins,
         rules=active,
         disabled=[DisabledRule(id=rid, reason=reason) for rid, reason in merge.disabled.items()],
     )
+    return bind_plugin_rules(resolved, where=merge.rule_at)
 
 
 def _merge(path: Path, *, stack: list[Path], merge: _Merge) -> Policy:
@@ -119,7 +126,11 @@ def _merge(path: Path, *, stack: list[Path], merge: _Merge) -> Policy:
         _merge(parent_path, stack=[*stack, resolved], merge=merge)
     if resolved not in [s.resolve() for s in merge.sources]:
         merge.sources.append(path)
-    for rule in policy.rules:
+    for module in policy.plugins:
+        if module not in merge.plugins:
+            merge.plugins.append(module)
+    for index, rule in enumerate(policy.rules):
+        merge.rule_at[rule.id] = position(path, node, ("rules", index, "check"))
         merge.rules.pop(rule.id, None)  # an override moves to its new position
         merge.rules[rule.id] = rule
         merge.disabled.pop(rule.id, None)

@@ -7,9 +7,9 @@ parameters for its rule family (``check``). Policies compose with ``extends``.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from ._strict import StrictModel
 from .documentation import DocumentationParams
@@ -315,10 +315,42 @@ class DocumentationRule(RuleBase):
     family_stage: ClassVar[Stage] = "assess"
 
 
+class PluginRule(RuleBase):
+    """A rule of a family a plugin provides (``check`` is namespaced, e.g. ``acme.house_metric``).
+
+    Its ``params`` are validated by the plugin's own model when the policy is loaded; its
+    stage comes from the plugin's family."""
+
+    check: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$",
+                       description="A plugin's rule family, namespaced with a dot (e.g. acme.house_metric).")
+    params: dict[str, Any] = Field(default_factory=dict, description="Parameters the plugin's family defines.")
+
+    @model_validator(mode="after")
+    def _stage_matches_family(self) -> "PluginRule":  # the plugin's family decides (policy/plugins.py)
+        return self
+
+
+CORE_RULES = (DeclarationRule, PiiRule, PrivacyRule, FairnessRule, PerformanceRule, MembershipInferenceRule,
+              UtilityRule, PiiClaimRule, IdentifiersRule, DocumentationRule)
+
+
+def core_family_stages() -> dict[str, Stage]:
+    """Each bundled rule family's name and the stage whose evidence it reads."""
+    return {cls.model_fields["check"].annotation.__args__[0]: cls.family_stage for cls in CORE_RULES}
+
+
+def _rule_tag(value: Any) -> str | None:
+    """The union member for a rule: its ``check``, or ``plugin`` for a namespaced family."""
+    check = value.get("check") if isinstance(value, dict) else getattr(value, "check", None)
+    if not isinstance(check, str):
+        return None  # pydantic reports the missing key
+    return "plugin" if "." in check else check
+
+
 Rule = Annotated[
-    Union[DeclarationRule, PiiRule, PrivacyRule, FairnessRule, PerformanceRule, MembershipInferenceRule, UtilityRule,
-          PiiClaimRule, IdentifiersRule, DocumentationRule],
-    Field(discriminator="check"),
+    Union[tuple(Annotated[cls, Tag(cls.model_fields["check"].annotation.__args__[0])] for cls in CORE_RULES)
+          + (Annotated[PluginRule, Tag("plugin")],)],
+    Discriminator(_rule_tag),
 ]
 
 
@@ -338,6 +370,9 @@ class Policy(StrictModel):
     version: str = Field(description="Version of this policy pack.")
     description: str | None = None
     extends: list[str] = Field(default_factory=list, description="Parent policies: bundled names or paths.")
+    plugins: list[str] = Field(
+        default_factory=list,
+        description="Python modules to load as plugins (dotted names), besides installed entry-point plugins.")
     rules: list[Rule] = Field(default_factory=list, description="Rules; a rule whose id a parent defines replaces it.")
     disable: list[DisabledRule] = Field(default_factory=list, description="Inherited rules switched off, with reasons.")
 
@@ -351,6 +386,7 @@ class ResolvedPolicy(StrictModel):
     path: str
     sha256: str
     sources: list[str] = Field(description="Every file that contributed, parents first.")
+    plugins: list[str] = Field(default_factory=list, description="Plugin modules named by this policy or its parents.")
     rules: list[Rule]
     disabled: list[DisabledRule]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from ..policy.schema import RecognizerSpec
 
@@ -70,11 +71,14 @@ def build_analyzer(
     recognizers: list[RecognizerSpec] | tuple[RecognizerSpec, ...] = (),
     pattern_only: bool = False,
     countries: list[str] | tuple[str, ...] | None = None,
+    plugins: Sequence[str] = (),
 ):  # -> tuple[AnalyzerEngine, EngineInfo]
     """An offline ``AnalyzerEngine`` plus a record of what it can detect.
 
     ``countries`` (ISO 3166 alpha-2, e.g. ``["us"]``) keeps only the country-specific
     recognizers of those countries (``None``: all); generic recognizers always load.
+    Recognizers come from the plugin host's ``governance_recognizers`` hook (the core's
+    predefined ones, installed entry-point plugins, and the policy's ``plugins``).
     spaCy runs the NER component only.
     """
     configure_tldextract_offline()
@@ -98,15 +102,14 @@ def build_analyzer(
         nlp_engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "blank"}], ner_model_configuration=ner_config)
         nlp_engine.nlp = {"en": spacy.blank("en")}
         limitations.append("NER-based entities (PERSON, LOCATION, NRP) not scanned: no spaCy model installed")
+    from ..plugins import plugin_host
+
+    # the core's predefined recognizers and every plugin's come through the same hook
     registry = RecognizerRegistry(supported_languages=["en"])
-    registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
+    registry.recognizers = plugin_host(tuple(plugins)).recognizers(
+        nlp_engine=nlp_engine, countries=[c.lower() for c in countries] if countries is not None else None)
     if model is None:
         registry.remove_recognizer("SpacyRecognizer")
-    if countries is not None:
-        wanted = {c.lower() for c in countries}
-        registry.recognizers = [
-            r for r in registry.recognizers if (getattr(r, "COUNTRY_CODE", None) or "").lower() in wanted | {""}
-        ]
     for spec in recognizers:
         registry.add_recognizer(
             PatternRecognizer(
@@ -141,11 +144,16 @@ def cached_analyzer(
     recognizers: list[RecognizerSpec] | tuple[RecognizerSpec, ...] = (),
     countries: list[str] | tuple[str, ...] | None = None,
     pattern_only: bool = False,
+    plugins: Sequence[str] = (),
 ):  # -> tuple[AnalyzerEngine, EngineInfo]
     """``build_analyzer`` once per process and configuration (building loads spaCy: seconds)."""
-    key = repr(([r.model_dump() for r in recognizers], countries, pattern_only))
+    from ..plugins import plugin_host
+
+    # keyed on the plugin host too: a new host (a plugin installed, autoload switched) rebuilds
+    key = repr(([r.model_dump() for r in recognizers], countries, pattern_only, id(plugin_host(tuple(plugins)))))
     if key not in _BUILT:
-        _BUILT[key] = build_analyzer(recognizers=recognizers, countries=countries, pattern_only=pattern_only)
+        _BUILT[key] = build_analyzer(recognizers=recognizers, countries=countries, pattern_only=pattern_only,
+                                     plugins=plugins)
     return _BUILT[key]
 
 

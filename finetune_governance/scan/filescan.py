@@ -61,6 +61,7 @@ def scan_file(
     chunk_records: int = 10_000,
     analyzer_and_info=None,
     on_progress: Callable[[int], None] | None = None,
+    plugins: tuple[str, ...] = (),
 ) -> ScanEvidence:
     """Scan ``path`` chunk by chunk, redact into ``redact_to`` and re-scan what changed.
 
@@ -72,7 +73,8 @@ def scan_file(
     from .scanner import Scanner, ScanSettings
 
     started = time.perf_counter()
-    analyzer, info = analyzer_and_info or cached_analyzer(recognizers=params.recognizers, countries=params.countries)
+    analyzer, info = analyzer_and_info or cached_analyzer(recognizers=params.recognizers, countries=params.countries,
+                                                          plugins=plugins)
     plan = plan_entities(params, info)
 
     def action_for(entity: str) -> str:

@@ -10,7 +10,7 @@ from finetune_governance.report import render_html
 from tests.report.report_data import HOSTILE_STRINGS, HOSTILE_WAIVER, hand_built_evidence
 
 SECTIONS = ["verdict", "matrix", "declarations", "scan", "privacy", "performance", "fairness", "leakage",
-            "environment", "waivers"]
+            "plugins", "environment", "waivers"]
 
 
 def _section_order(page: str) -> list[str]:
