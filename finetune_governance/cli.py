@@ -142,6 +142,8 @@ main.add_command(policy_command)
 from .commands.report import diff_command, verify_command  # noqa: E402
 main.add_command(verify_command)
 main.add_command(diff_command)
+from .commands.plugins import plugins_command  # noqa: E402
+main.add_command(plugins_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -130,7 +130,13 @@ def audit(request: AuditRequest) -> RunOutcome:
     if reference is not None:
         evidence.assessment.utility = utility_against(evidence.assessment, reference=reference, path=request.baseline)
     evidence.stages_run.append("assess")
-    evidence.findings = evaluate(policy, evidence)
+    from ..checks import plugin_failure_finding
+    from ..plugins.record import attach_plugins, render_sections, run_collectors
+
+    host = attach_plugins(evidence, policy)
+    run_collectors(host, evidence, stage="assess", policy=policy, labels=preds.y_true, data_path=str(saved))
+    evidence.findings = evaluate(policy, evidence, host)
+    evidence.findings += [plugin_failure_finding(f) for f in render_sections(host, evidence)]
     evidence.verdict, evidence.exit_code = verdict(evidence.findings)
     evidence.finished_at = _now()
     write_reports(evidence, out_dir)

@@ -64,9 +64,12 @@ def _status_only(rule, status: str, message: str) -> Finding:
 
 def plugin_failure_finding(failure) -> Finding:
     """An ``error`` finding for a plugin that failed to import or whose hook raised."""
-    name = "".join(c if c.isalnum() or c in "._-" else "-" for c in failure.plugin.lower())
+    def slug(text: str) -> str:
+        return "".join(c if c.isalnum() or c in "._-" else "-" for c in text.lower())
+
+    rule_id = f"plugin.{slug(failure.plugin)}" + ("" if failure.phase == "import" else f".{slug(failure.phase)}")
     return Finding(
-        rule_id=f"plugin.{name}", title=f"Plugin '{failure.plugin}' loads and runs",
+        rule_id=rule_id, title=f"Plugin '{failure.plugin}' loads and runs",
         cites=["finetune-governance plugin contract: a failing plugin fails the gate"], severity="block",
         stage="plugins", status="error", message=failure.message,
     )

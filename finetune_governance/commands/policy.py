@@ -82,25 +82,28 @@ def _find_rule(rule_id: str, sources: dict[str, Path]):
               help="Look in this policy (default: every bundled pack).")
 def explain_command(rule_id: str, policy: str | None) -> None:
     """What a rule checks, the clauses it cites, and the evidence it reads."""
-    from ..checks import CHECKS
+    from ..plugins import plugin_host
 
     sources = {policy: Path(policy)} if policy else bundled_policies()
     if policy and not Path(policy).is_file():
         sources = {policy: Path(load_policy(policy).path)}
     rule, where = _find_rule(rule_id, sources)
-    spec = CHECKS.get(rule.check)
+    host = plugin_host(load_policy(policy).plugins if policy else ())
+    spec = host.families().get(rule.check)
+    owner = host.family_owner(rule.check)
     click.echo(f"{rule.id}: {rule.title}")
     click.echo(f"  defined in: {', '.join(where)}")
     click.echo(f"  cites:      {'; '.join(rule.cites)}")
     click.echo(f"  severity:   {rule.severity} ({SEVERITY_MEANING[rule.severity]})")
     click.echo(f"  stage:      {rule.stage}")
-    click.echo(f"  family:     {rule.check}")
+    click.echo(f"  family:     {rule.check}" + (f" (from plugin {owner})" if owner and owner != "core" else ""))
     if spec is not None:
         click.echo(f"  checks:     {spec.summary}")
         click.echo(f"  reads:      {', '.join(spec.reads)}")
     if rule.description:
         click.echo(f"  why:        {' '.join(rule.description.split())}")
-    params = yaml.safe_dump(rule.params.model_dump(mode="json", exclude_none=True), sort_keys=False,
+    dumped = rule.params if isinstance(rule.params, dict) else rule.params.model_dump(mode="json", exclude_none=True)
+    params = yaml.safe_dump(dumped, sort_keys=False,
                             allow_unicode=True, width=100)
     click.echo("  parameters:")
     for line in params.splitlines():

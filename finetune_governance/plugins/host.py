@@ -82,12 +82,14 @@ class PluginHost:
         self.register(plugin, name=module, source=source, module=module, version=_module_version(plugin))
 
     # -- calling hooks ----------------------------------------------------------------------
-    def _call(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    def _call(self, hook: str, *, skip: tuple[str, ...] = (), **kwargs: Any) -> list[tuple[str, Any]]:
         """(plugin name, item) for every item every implementation returned, in
         registration order; an implementation that raises is recorded and skipped."""
         results: list[tuple[str, Any]] = []
         caller = getattr(self.manager.hook, hook)
-        for impl in reversed(caller.get_hookimpls()):  # pluggy keeps them last-registered first
+        for impl in caller.get_hookimpls():  # in registration order: the core first
+            if impl.plugin_name in skip:
+                continue
             try:
                 items = impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
             except Exception as exc:  # noqa: BLE001
@@ -121,10 +123,13 @@ class PluginHost:
         entry = (self._families or {}).get(name)
         return entry[0] if entry else None
 
-    def recognizers(self, *, nlp_engine: Any, countries: Sequence[str] | None) -> list[Any]:
+    def recognizers(self, *, nlp_engine: Any, countries: Sequence[str] | None,
+                    plugins_only: bool = False) -> list[Any]:
         """Presidio recognizers from every plugin (the core's predefined ones first)."""
         found = []
-        for plugin, recognizer in self._call("governance_recognizers", nlp_engine=nlp_engine, countries=countries):
+        skip = (CORE,) if plugins_only else ()
+        for plugin, recognizer in self._call("governance_recognizers", skip=skip, nlp_engine=nlp_engine,
+                                             countries=countries):
             found.append(recognizer)
             if plugin != CORE:
                 names = _info_list(self.infos, plugin, "recognizers")
@@ -191,6 +196,7 @@ class PluginHost:
     def describe(self) -> list[PluginInfo]:
         """Every loaded plugin with what it provides (calls the hooks once to find out)."""
         self.families()
+        self.recognizers(nlp_engine=None, countries=None, plugins_only=True)
         self.collectors()
         self.sections()
         return list(self.infos.values())
