@@ -23,6 +23,7 @@ class FairnessSettings:
     exclude_below_share: float | None = None
     n_boot: int = 0
     intersections: bool = False
+    exclude_unknown: bool = False
     seed: int = 0
 
 
@@ -37,6 +38,7 @@ def fairness_settings(policy: ResolvedPolicy, *, seed: int = 0) -> FairnessSetti
         exclude_below_share=max(shares) if shares else None,
         n_boot=max(r.params.n_boot for r in rules),
         intersections=any(r.params.intersections for r in rules),
+        exclude_unknown=any(r.params.exclude_unknown for r in rules),
         seed=seed,
     )
 
@@ -60,7 +62,7 @@ def assess_predictions(
     columns = {name: [group_label(v) for v in values] for name, values in groups.items()}
     common = dict(y_true=y_true, y_pred=y_pred, favourable_label=favourable_label,
                   min_group_size=settings.min_group_size, exclude_below_share=settings.exclude_below_share,
-                  n_boot=settings.n_boot, seed=settings.seed)
+                  n_boot=settings.n_boot, seed=settings.seed, exclude_unknown=settings.exclude_unknown)
     fairness = [feature_fairness(feature=name, groups=values, **common) for name, values in columns.items()]
     if settings.intersections and len(columns) >= 2:
         fairness.append(feature_fairness(feature=INTERSECTION_SEP.join(columns), groups=intersect(columns),

@@ -109,10 +109,12 @@ def feature_fairness(
     n_boot: int = 0,
     seed: int = 0,
     intersection_of: Sequence[str] = (),
+    exclude_unknown: bool = False,
 ) -> FeatureFairness:
     """Per-group figures (with bootstrap intervals when ``n_boot`` > 0) and the aggregates
     (demographic parity, equalized odds, equal opportunity, impact ratios) over the groups
-    in the ratios. Rates and differences are fractions in [0, 1]."""
+    in the ratios. Rates and differences are fractions in [0, 1]. With ``exclude_unknown``
+    the "unknown" group (and intersections with it) is reported but not in the ratios."""
     import numpy as np
 
     t = np.asarray([1 if y == favourable_label else 0 for y in y_true])
@@ -135,6 +137,9 @@ def feature_fairness(
             insufficient = (f"no true '{favourable_label}'" if positives == 0
                             else f"every true label is '{favourable_label}'") + " (TPR or FPR undefined)"
         in_ratios, reason = insufficient is None, insufficient
+        if exclude_unknown and UNKNOWN in str(group).split(INTERSECTION_SEP):
+            in_ratios = False
+            reason = (reason + "; " if reason else "") + "unknown category: counted, not in ratios"
         if exclude_below_share is not None and share < exclude_below_share:
             in_ratios = False
             reason = (reason + "; " if reason else "") + f"share {share:.4f} under {exclude_below_share}: not in ratios"

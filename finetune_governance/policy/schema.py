@@ -221,6 +221,10 @@ class FairnessParams(StrictModel):
         description="Groups under this share of the records are reported but left out of ratios (NYC LL144: 0.02).",
     )
     n_boot: int = Field(default=0, ge=0, description="Bootstrap resamples for per-group confidence intervals (0: none).")
+    exclude_unknown: bool = Field(
+        default=False,
+        description="The 'unknown' group (missing values) is counted and reported but left out of ratios (NYC LL144).",
+    )
 
     @model_validator(mode="after")
     def _one_bound(self) -> "FairnessParams":
