@@ -95,3 +95,23 @@ def test_package_imports_without_lightning(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          env={"PYTHONPATH": str(ROOT), "PATH": ""}, check=True)
     assert out.stdout.strip() == "lazy"
+
+
+def test_mlflow_flag_logs_to_the_trainers_mlflow_logger_run(module, frames, tickets, tmp_path, monkeypatch):
+    from lightning.pytorch.loggers import MLFlowLogger
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    train, test = frames
+    logger = MLFlowLogger(experiment_name="tickets", tracking_uri=(tmp_path / "mlruns").as_uri())
+    callback = LightningGovernanceCallback(
+        policy="baseline", datasheet=tickets.parent / "datasheet.yaml", output_dir=tmp_path / "reports",
+        train_dataset=train, eval_dataset=test, labels=LABELS, seed=0, run_id="ml",
+        predict=lambda m, texts: m.predict_labels(texts), mlflow=True)
+    pl.Trainer(accelerator="cpu", max_epochs=1, logger=logger, enable_checkpointing=False, enable_progress_bar=False,
+               enable_model_summary=False, callbacks=[callback]).fit(module, loader(module, train))
+    assert callback.session.mlflow_run_id == logger.run_id
+    run = MlflowClient(tracking_uri=(tmp_path / "mlruns").as_uri()).get_run(logger.run_id)
+    assert "train_loss" in run.data.metrics  # the module's own metrics and the governance ones share the run
+    assert run.data.metrics["accuracy"] == pytest.approx(callback.evidence.assessment.accuracy)
+    assert run.data.params["governance.policy"] == "baseline" and run.data.tags["governance.verdict"] == "pass"
