@@ -80,8 +80,11 @@ def main() -> None:
 @click.option("--signing-key", type=click.Path(path_type=Path), default=None, envvar="FTG_SIGNING_KEY",
               help="Ed25519 private key (PEM, OpenSSH or raw 32 bytes) that signs the run's manifest "
                    "[env FTG_SIGNING_KEY]. Without one the manifest is written unsigned and says so.")
+@click.option("--mlflow", "mlflow", is_flag=True, envvar="FTG_MLFLOW",
+              help="Log the verdict, key metrics, epsilon and the report files to the active MLflow run (one is "
+                   "started if none is; the tracking server comes from MLFLOW_TRACKING_URI) [env FTG_MLFLOW=1].")
 def run_command(policy, config_path, data, datasheet, text_column, label_column, sensitive_features,
-                model, epochs, limit, output, run_id, quiet, waivers, baseline, signing_key) -> None:
+                model, epochs, limit, output, run_id, quiet, waivers, baseline, signing_key, mlflow) -> None:
     """Run a governed fine-tune and write its reports.
 
     With no --config and no --data, runs on the bundled example
@@ -107,10 +110,28 @@ def run_command(policy, config_path, data, datasheet, text_column, label_column,
 
     if signing_key is not None:
         load_private_key(signing_key)  # a bad key is an input error before anything runs
+    if mlflow:
+        from .integrations.mlflow_log import require_mlflow
+
+        require_mlflow()  # a missing mlflow is an input error before anything runs
     with signing_with(signing_key):
         outcome = run(request, progress=progress)
     _print_summary(outcome)
+    if mlflow:
+        _log_to_mlflow(outcome)
     sys.exit(outcome.exit_code)
+
+
+def _log_to_mlflow(outcome) -> None:
+    """Log the finished run to MLflow; a logging failure exits 2 unless the gate already failed (1)."""
+    from .integrations.mlflow_log import log_run_to_mlflow
+
+    try:
+        mlflow_run = log_run_to_mlflow(outcome.evidence, outcome.report_dir)
+    except Exception as exc:  # noqa: BLE001 - MLflow raises many types; the gate's verdict stands
+        raise _fail(f"the run finished ({outcome.evidence.verdict}) but logging it to MLflow failed "
+                    f"({type(exc).__name__}: {exc})", outcome.exit_code or EXIT_USAGE) from None
+    click.echo(f"MLflow: logged to run {mlflow_run}")
 
 
 def _print_summary(outcome) -> None:
