@@ -38,6 +38,7 @@ class RunRequest:
     run_id: str | None = None
     baseline: Path | None = None  # a previous approved run's audit.json, for the utility rules
     waivers: Path | None = None  # a waivers YAML (policy/waivers.py): approved, expiring exceptions to rules
+    signing_key: Path | None = None  # Ed25519 private key that signs the manifest (else signing.signing_key / env)
     command: str = field(default_factory=lambda: shlex.join(["governed-finetune", *sys.argv[1:]]))
 
 
@@ -97,6 +98,10 @@ def run(request: RunRequest, *, progress: Progress | None = None) -> RunOutcome:
         from .assess import load_reference
 
         load_reference(request.baseline)  # a bad --baseline is an input error before anything runs
+    if request.signing_key is not None:
+        from .report.signing import load_private_key
+
+        load_private_key(request.signing_key)  # a bad key is an input error before anything runs
     datasheet = load_datasheet(config.data.datasheet)
     columns = datasheet.columns
     text_column = config.data.text_column or columns.text
@@ -214,5 +219,5 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
     evidence.verdict, evidence.exit_code = verdict(evidence.findings)
     evidence.finished_at = _now()
     log.info("verdict: %s (exit %d)", evidence.verdict, evidence.exit_code)
-    write_reports(evidence, out_dir)
+    write_reports(evidence, out_dir, signing_key=request.signing_key)
     return RunOutcome(evidence=evidence, report_dir=out_dir, exit_code=evidence.exit_code)
