@@ -147,6 +147,11 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
         environment=environment(pick_device(config.training.device)),
         policy=policy_evidence(policy),
     )
+    if request.baseline is not None:
+        from .assess.baseline import baseline_evidence
+        from .assess.utility import load_reference
+
+        evidence.baseline = baseline_evidence(load_reference(request.baseline), path=request.baseline)
     log.info("run %s: policy %s (%s), data %s, %d records", run_id, policy.name, policy.sha256[:12],
              dataset.path, len(dataset))
 
@@ -208,13 +213,15 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
             evidence.training.model_path = "model"
             evidence.training.model_sha256 = sha256_file(weights) if weights.exists() else None
 
-    evidence.findings = evaluate(policy, evidence)
+    view = None
     if request.waivers is not None:
         from .policy.waivers import apply_waivers, load_waivers
 
-        evidence.findings, waiver_notes = apply_waivers(
-            evidence.findings, load_waivers(request.waivers),
-            today=datetime.fromisoformat(evidence.started_at).date())
+        waiver_set, run_day = load_waivers(request.waivers), datetime.fromisoformat(evidence.started_at).date()
+        view = lambda found: apply_waivers(found, waiver_set, today=run_day)[0]  # noqa: E731
+    evidence.findings = evaluate(policy, evidence, view=view)
+    if request.waivers is not None:
+        evidence.findings, waiver_notes = apply_waivers(evidence.findings, waiver_set, today=run_day)
         evidence.warnings.extend(waiver_notes)
     evidence.verdict, evidence.exit_code = verdict(evidence.findings)
     evidence.finished_at = _now()

@@ -3,10 +3,13 @@
 ``CHECKS`` is the registry: each rule family's check, what it verifies and the evidence
 it reads. ``evaluate`` runs every rule of a policy; a check that raises becomes an
 ``error`` finding, and a rule whose stage did not run becomes ``not_run``: both fail the
-gate for blocking rules (fail closed).
+gate for blocking rules (fail closed). Families in ``READS_FINDINGS`` (a regression rule's
+``verdict_must_not_worsen``) run last, seeing the other rules' findings.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 from ..evidence import Finding, RunEvidence
 from ..policy.schema import ResolvedPolicy
@@ -17,6 +20,7 @@ from .documentation import check_documentation
 from .identifiers import check_identifiers
 from .pii import check_pii
 from .privacy import check_privacy
+from .regression import check_regression
 
 CHECKS: dict[str, CheckSpec] = {
     "declaration": CheckSpec(
@@ -49,6 +53,12 @@ CHECKS: dict[str, CheckSpec] = {
     "utility": CheckSpec(
         check_utility, "accuracy lost against a reference run, overall and spread across groups, is at most "
         "the limits", ("assessment.utility",)),
+    "regression": CheckSpec(
+        check_regression, "against the baseline run (--baseline, or diff A B): epsilon and membership attack AUC "
+        "rose, accuracy, macro F1 and a fairness aggregate worsened, each by at most its limit; optionally the "
+        "verdict did not go from pass to fail", ("baseline", "privacy.epsilon", "assessment.accuracy",
+                                                   "assessment.f1_macro", "assessment.fairness",
+                                                   "assessment.membership.auc", "findings")),
     "documentation": CheckSpec(
         check_documentation, "every documentation item's evidence paths are present and non-empty; items "
         "outside a training run are listed as not verified", ("the evidence paths each item names",)),
@@ -62,20 +72,33 @@ def _status_only(rule, status: str, message: str) -> Finding:
     )
 
 
-def evaluate(policy: ResolvedPolicy, evidence: RunEvidence) -> list[Finding]:
-    """One finding per active rule, in policy order."""
-    findings: list[Finding] = []
-    for rule in policy.rules:
-        spec = CHECKS.get(rule.check)
-        try:
-            if spec is None:
-                raise LookupError(f"no check registered for rule family '{rule.check}'")
-            findings.append(spec.function(rule, evidence))
-        except EvidenceMissing as exc:
-            findings.append(_status_only(rule, "not_run", f"not evaluated: {exc}"))
-        except Exception as exc:  # noqa: BLE001 - a failing check must fail closed, not crash
-            findings.append(_status_only(rule, "error", f"check raised {type(exc).__name__}: {str(exc)[:200]}"))
-    return findings
+#: rule families whose checks read the other rules' findings; evaluated after them
+READS_FINDINGS = frozenset({"regression"})
 
 
-__all__ = ["CHECKS", "CheckSpec", "evaluate"]
+def _evaluate_one(rule, evidence: RunEvidence) -> Finding:
+    spec = CHECKS.get(rule.check)
+    try:
+        if spec is None:
+            raise LookupError(f"no check registered for rule family '{rule.check}'")
+        return spec.function(rule, evidence)
+    except EvidenceMissing as exc:
+        return _status_only(rule, "not_run", f"not evaluated: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a failing check must fail closed, not crash
+        return _status_only(rule, "error", f"check raised {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def evaluate(policy: ResolvedPolicy, evidence: RunEvidence, *,
+             view: Callable[[list[Finding]], list[Finding]] | None = None) -> list[Finding]:
+    """One finding per active rule, in policy order. ``view`` shapes how the findings-reading
+    families see the others' findings (e.g. with waivers applied); the result is unshaped."""
+    first = {rule.id: _evaluate_one(rule, evidence) for rule in policy.rules if rule.check not in READS_FINDINGS}
+    late = [rule for rule in policy.rules if rule.check in READS_FINDINGS]
+    if late:
+        seen = [f for f in evidence.findings if f.rule_id not in first] + list(first.values())
+        judged = evidence.model_copy(update={"findings": view(seen) if view else seen})
+        first.update({rule.id: _evaluate_one(rule, judged) for rule in late})
+    return [first[rule.id] for rule in policy.rules]
+
+
+__all__ = ["CHECKS", "CheckSpec", "READS_FINDINGS", "evaluate"]
