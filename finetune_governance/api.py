@@ -194,15 +194,29 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
 
         progress.stage("Stage 4/4: assessing on the held-out split")
         frame = dataset.frame
-        members = _member_sample(split.train, len(split.test), seed=config.training.seed)
+        from .assess import membership_skip_reason
+
+        skip_membership = membership_skip_reason(policy, config.assessment.membership)
+        members = None if skip_membership else _member_sample(split.train, len(split.test), seed=config.training.seed)
         evidence.assessment = assess_stage(
             trained, [texts[i] for i in split.test], [labels[i] for i in split.test], records=split.test,
             groups={f: [frame[f].iloc[i] for i in split.test] for f in dataset.sensitive_features},
             classes=classes, favourable_label=favourable,
             settings=fairness_settings(policy, seed=config.training.seed), config=config, out_dir=out_dir,
-            members=(members, [texts[i] for i in members], [labels[i] for i in members]),
+            members=(members, [texts[i] for i in members], [labels[i] for i in members]) if members else None,
             baseline=request.baseline,
         )
+        if skip_membership:
+            evidence.assessment.membership_not_run = skip_membership
+        if any(r.params.reference == "non_private" for r in policy.rules_of("utility")):
+            from .stages import non_private_reference
+
+            evidence.assessment.utility_non_private = non_private_reference(
+                trained, evidence.assessment, ([texts[i] for i in split.train], [labels[i] for i in split.train]),
+                ([texts[i] for i in split.test], [labels[i] for i in split.test]), records=split.test,
+                groups={f: [frame[f].iloc[i] for i in split.test] for f in dataset.sensitive_features},
+                classes=classes, favourable_label=favourable, settings=fairness_settings(policy, seed=config.training.seed),
+                config=config, out_dir=out_dir, progress=progress)
         evidence.stages_run.append("assess")
         log.info("assessment: accuracy %.4f, macro F1 %.4f", evidence.assessment.accuracy, evidence.assessment.f1_macro)
         if config.output.save_model:
