@@ -51,8 +51,9 @@ CHECKS: dict[str, CheckSpec] = {
         check_membership_inference, "the strongest membership-inference attack's AUC and TPR at 1% FPR are at "
         "most the limits", ("assessment.membership",)),
     "utility": CheckSpec(
-        check_utility, "accuracy lost against a reference run, overall and spread across groups, is at most "
-        "the limits", ("assessment.utility",)),
+        check_utility, "accuracy lost against a reference (the --baseline run, or with reference: non_private "
+        "the same settings trained without DP in this run), overall and spread across groups, is at most the "
+        "limits", ("assessment.utility", "assessment.utility_non_private")),
     "regression": CheckSpec(
         check_regression, "against the baseline run (--baseline, or diff A B): epsilon and membership attack AUC "
         "rose, accuracy, macro F1 and a fairness aggregate worsened, each by at most its limit; optionally the "

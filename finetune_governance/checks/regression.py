@@ -44,7 +44,7 @@ def _epsilon(evidence: RunEvidence, base: BaselineEvidence, limit: float, measur
         measured["epsilon_increase"] = 0.0  # neither run is differentially private: unchanged
         return
     if math.isinf(now):
-        problems.append("this run trained without DP; the baseline had epsilon " f"{before:.3f}")
+        problems.append(f"this run trained without DP; the baseline had epsilon {before:.3f}")
         return
     increase = now - before if not math.isinf(before) else -math.inf
     measured["epsilon_increase"] = None if math.isinf(increase) else round(increase, 6)
@@ -97,8 +97,8 @@ def _membership(evidence: RunEvidence, base: BaselineEvidence, limit: float, mea
                         f"{assessment.membership.auc:.3f}) > {limit}")
 
 
-def _verdict(evidence: RunEvidence, base: BaselineEvidence, measured: dict, problems: list) -> None:
-    others = [f for f in evidence.findings if f.rule_id != measured["_rule"]]
+def _verdict(evidence: RunEvidence, base: BaselineEvidence, rule_id: str, measured: dict, problems: list) -> None:
+    others = [f for f in evidence.findings if f.rule_id != rule_id]
     if not others:
         problems.append("no other rule to judge the verdict by")
         return
@@ -115,7 +115,7 @@ def check_regression(rule: RegressionRule, evidence: RunEvidence) -> Finding:
     """This run against the baseline: each named figure worsened by at most its limit."""
     base = _baseline(evidence)
     p = rule.params
-    measured: dict = {"_rule": rule.id}
+    measured: dict = {}
     problems: list[str] = []
     if p.max_epsilon_increase is not None:
         _epsilon(evidence, base, p.max_epsilon_increase, measured, problems)
@@ -129,8 +129,7 @@ def check_regression(rule: RegressionRule, evidence: RunEvidence) -> Finding:
     if p.max_membership_auc_increase is not None:
         _membership(evidence, base, p.max_membership_auc_increase, measured, problems)
     if p.verdict_must_not_worsen:
-        _verdict(evidence, base, measured, problems)
-    del measured["_rule"]
+        _verdict(evidence, base, rule.id, measured, problems)
     measured.update(baseline_run_id=base.run_id, baseline_sha256=base.sha256)
     against = f"baseline run {base.run_id or base.path}"
     message = "; ".join(problems) + f" (against {against})" if problems else f"no regression beyond the limits against {against}"

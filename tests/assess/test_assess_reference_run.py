@@ -132,3 +132,11 @@ def test_membership_skipped_without_a_rule_and_reports_say_not_run(reference_run
     assert "<strong>Not run.</strong> skipped: no policy rule reads it" in html
     card = (reference_run.report_dir / "model_card.md").read_text(encoding="utf-8")
     assert "Membership inference: **not run**" in card
+
+
+def test_reports_show_both_references(reference_run):
+    evidence = reference_run.evidence
+    html = (reference_run.report_dir / "audit.html").read_text(encoding="utf-8")
+    assert 'id="utility-non-private"' in html and 'id="utility"' in html
+    card = (reference_run.report_dir / "model_card.md").read_text(encoding="utf-8")
+    assert f"drop {evidence.assessment.utility_non_private.accuracy_drop:.4f}" in card
