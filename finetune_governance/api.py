@@ -39,6 +39,7 @@ class RunRequest:
     run_id: str | None = None
     baseline: Path | None = None  # a previous approved run's audit.json, for the utility rules
     waivers: Path | None = None  # a waivers YAML (policy/waivers.py): approved, expiring exceptions to rules
+    signing_key: Path | None = None  # Ed25519 private key that signs the manifest (else signing.signing_key / env)
     command: str = field(default_factory=lambda: shlex.join(["governed-finetune", *sys.argv[1:]]))
 
 
@@ -98,6 +99,10 @@ def run(request: RunRequest, *, progress: Progress | None = None) -> RunOutcome:
         from .assess import load_reference
 
         load_reference(request.baseline)  # a bad --baseline is an input error before anything runs
+    if request.signing_key is not None:
+        from .report.signing import load_private_key
+
+        load_private_key(request.signing_key)  # a bad key is an input error before anything runs
     datasheet = load_datasheet(config.data.datasheet)
     columns = datasheet.columns
     text_column = config.data.text_column or columns.text
@@ -144,6 +149,11 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
         policy=policy_evidence(policy),
     )
     host = attach_plugins(evidence, policy)
+    if request.baseline is not None:
+        from .assess.baseline import baseline_evidence
+        from .assess.utility import load_reference
+
+        evidence.baseline = baseline_evidence(load_reference(request.baseline), path=request.baseline)
     log.info("run %s: policy %s (%s), data %s, %d records", run_id, policy.name, policy.sha256[:12],
              dataset.path, len(dataset))
 
@@ -191,15 +201,29 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
 
         progress.stage("Stage 4/4: assessing on the held-out split")
         frame = dataset.frame
-        members = _member_sample(split.train, len(split.test), seed=config.training.seed)
+        from .assess import membership_skip_reason
+
+        skip_membership = membership_skip_reason(policy, config.assessment.membership)
+        members = None if skip_membership else _member_sample(split.train, len(split.test), seed=config.training.seed)
         evidence.assessment = assess_stage(
             trained, [texts[i] for i in split.test], [labels[i] for i in split.test], records=split.test,
             groups={f: [frame[f].iloc[i] for i in split.test] for f in dataset.sensitive_features},
             classes=classes, favourable_label=favourable,
             settings=fairness_settings(policy, seed=config.training.seed), config=config, out_dir=out_dir,
-            members=(members, [texts[i] for i in members], [labels[i] for i in members]),
+            members=(members, [texts[i] for i in members], [labels[i] for i in members]) if members else None,
             baseline=request.baseline,
         )
+        if skip_membership:
+            evidence.assessment.membership_not_run = skip_membership
+        if any(r.params.reference == "non_private" for r in policy.rules_of("utility")):
+            from .stages import non_private_reference
+
+            evidence.assessment.utility_non_private = non_private_reference(
+                trained, evidence.assessment, ([texts[i] for i in split.train], [labels[i] for i in split.train]),
+                ([texts[i] for i in split.test], [labels[i] for i in split.test]), records=split.test,
+                groups={f: [frame[f].iloc[i] for i in split.test] for f in dataset.sensitive_features},
+                classes=classes, favourable_label=favourable, settings=fairness_settings(policy, seed=config.training.seed),
+                config=config, out_dir=out_dir, progress=progress)
         evidence.stages_run.append("assess")
         run_collectors(host, evidence, stage="assess", policy=policy, data_path=str(dataset.path),
                        texts=[texts[i] for i in split.test], labels=[labels[i] for i in split.test])
@@ -212,17 +236,19 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
             evidence.training.model_path = "model"
             evidence.training.model_sha256 = sha256_file(weights) if weights.exists() else None
 
-    evidence.findings = evaluate(policy, evidence, host)
-    evidence.findings += [plugin_failure_finding(f) for f in render_sections(host, evidence)]
+    view = None
     if request.waivers is not None:
         from .policy.waivers import apply_waivers, load_waivers
 
-        evidence.findings, waiver_notes = apply_waivers(
-            evidence.findings, load_waivers(request.waivers),
-            today=datetime.fromisoformat(evidence.started_at).date())
+        waiver_set, run_day = load_waivers(request.waivers), datetime.fromisoformat(evidence.started_at).date()
+        view = lambda found: apply_waivers(found, waiver_set, today=run_day)[0]  # noqa: E731
+    evidence.findings = evaluate(policy, evidence, host, view=view)
+    evidence.findings += [plugin_failure_finding(f) for f in render_sections(host, evidence)]
+    if request.waivers is not None:
+        evidence.findings, waiver_notes = apply_waivers(evidence.findings, waiver_set, today=run_day)
         evidence.warnings.extend(waiver_notes)
     evidence.verdict, evidence.exit_code = verdict(evidence.findings)
     evidence.finished_at = _now()
     log.info("verdict: %s (exit %d)", evidence.verdict, evidence.exit_code)
-    write_reports(evidence, out_dir)
+    write_reports(evidence, out_dir, signing_key=request.signing_key)
     return RunOutcome(evidence=evidence, report_dir=out_dir, exit_code=evidence.exit_code)

@@ -66,6 +66,13 @@ class TrainingConfig(_Strict):
     resume: bool = Field(default=False, description="Resume from the latest checkpoint of the same plan.")
 
 
+class AssessmentConfig(_Strict):
+    membership: Literal["auto", "always", "never"] = Field(
+        default="auto", description="Membership-inference audit: 'auto' when a policy rule reads it "
+                                    "(membership_inference, regression max_membership_auc_increase); "
+                                    "'always'; 'never' (a rule that reads it is then not run).")
+
+
 class OutputConfig(_Strict):
     root: Path = Field(default=Path("reports"), description="Reports go to <root>/<run-id>/.")
     save_model: bool = True
@@ -77,6 +84,7 @@ class RunConfig(_Strict):
     model: ModelConfig = ModelConfig()
     training: TrainingConfig = TrainingConfig()
     output: OutputConfig = OutputConfig()
+    assessment: AssessmentConfig = AssessmentConfig()
 
 
 def load_config(path: Path) -> RunConfig:

@@ -227,6 +227,8 @@ class UtilityEvidence(Record):
     group_drops: dict[str, dict[str, float]] = Field(default_factory=dict, description="Feature -> group -> accuracy drop.")
     group_drop_spread: float | None = Field(default=None, description="Largest (max - min) group drop over the features.")
     note: str | None = None
+    in_run: bool = Field(default=False, description="True: the reference is a non-private model trained in this "
+                         "run with the same settings and split; reference_sha256 is its predictions file's.")
 
 
 class AssessmentEvidence(Record):
@@ -254,6 +256,26 @@ class AssessmentEvidence(Record):
     membership: MembershipEvidence | None = None
     utility: UtilityEvidence | None = None
     notes: list[str] = Field(default_factory=list)
+    utility_non_private: UtilityEvidence | None = Field(
+        default=None, description="Against a non-private model trained in this run (utility rules with "
+                                  "reference: non_private).")
+    membership_not_run: str | None = Field(default=None, description="Why the membership-inference audit did not run.")
+
+
+class BaselineEvidence(Record):
+    """A previous run's audit.json (``--baseline``): where it is, and the figures regression rules compare."""
+
+    path: str
+    sha256: str
+    run_id: str | None
+    verdict: str | None = None
+    dp_enabled: bool | None = Field(default=None, description="Whether the baseline trained with DP (None: unknown).")
+    epsilon: float | None = None
+    accuracy: float | None = None
+    f1_macro: float | None = None
+    fairness: dict[str, dict[str, float | None]] = Field(
+        default_factory=dict, description="Feature -> fairness aggregate -> value.")
+    membership_auc: float | None = None
 
 
 class EnvironmentEvidence(Record):
@@ -343,3 +365,4 @@ class RunEvidence(Record):
     exit_code: int | None = None
     artifacts: dict[str, str] = Field(default_factory=dict, description="Artifact file name -> sha256.")
     signing: SigningEvidence | None = Field(default=None, description="Manifest signing; null in runs before reports.")
+    baseline: BaselineEvidence | None = Field(default=None, description="The --baseline run regression rules compare with.")

@@ -15,7 +15,9 @@ from typing import Callable, Protocol
 from .config import RunConfig
 from .data.datasheet import Datasheet
 from .data.fingerprint import sha256_file, sha256_texts
-from .evidence import AssessmentEvidence, DeclarationEvidence, PrivacyEvidence, ScanEvidence, TrainingEvidence
+from .evidence import (
+    AssessmentEvidence, DeclarationEvidence, PrivacyEvidence, ScanEvidence, TrainingEvidence, UtilityEvidence,
+)
 from .policy.schema import PiiParams, PrivacyParams
 
 log = logging.getLogger("finetune_governance")
@@ -328,32 +330,21 @@ def assess_stage(
     the per-record losses; with ``baseline`` (a previous audit.json) compare utility."""
     import csv
 
-    from .assess import assess_predictions, group_label, load_reference, membership_audit, per_example_loss
+    from .assess import load_reference, membership_audit, per_example_loss
     from .assess import utility_against
-    from .train import predict_proba
-    from .train.device import pick_device
 
-    device = pick_device(config.training.device)
     index = {c: i for i, c in enumerate(classes)}
 
     def probabilities(batch_texts: list[str], batch_labels: list[str]):
-        dataset = encode(trained.tokenizer, batch_texts, [index[y] for y in batch_labels], config.model.max_length)
-        return predict_proba(trained.model, dataset, batch_size=64, device=device)
+        return _probabilities(trained, batch_texts, [index[y] for y in batch_labels], config)
 
-    probs = probabilities(texts, labels)
-    predicted = [classes[int(i)] for i in probs.argmax(axis=1)]
-    named = {g: [group_label(v) for v in values] for g, values in groups.items()}
-    path = out_dir / "predictions.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["record", "label", "prediction", *[f"score_{c}" for c in classes], *named])
-        for row, (record, label, pred) in enumerate(zip(records, labels, predicted)):
-            writer.writerow([record, label, pred, *[f"{p:.6f}" for p in probs[row]], *[named[g][row] for g in named]])
-    evidence = assess_predictions(
-        y_true=labels, y_pred=predicted, classes=classes, favourable_label=favourable_label, groups=named,
-        settings=settings, probabilities=probs, predictions_path=path.name, predictions_sha256=sha256_file(path),
-    )
-    if members is not None and len(members[0]) >= 2 and len(records) >= 4:
+    evidence, probs = _assess_model(trained, texts, labels, records=records, groups=groups, classes=classes,
+                                    favourable_label=favourable_label, settings=settings, config=config,
+                                    path=out_dir / "predictions.csv")
+    if members is not None and (len(members[0]) < 2 or len(records) < 4):
+        evidence.membership_not_run = (f"skipped: {len(members[0])} members and {len(records)} non-members; "
+                                       "the audit needs at least 2 and 4")
+    elif members is not None:
         member_records, member_texts, member_labels = members
         member_loss = per_example_loss(probabilities(member_texts, member_labels), [index[y] for y in member_labels])
         test_loss = per_example_loss(probs, [index[y] for y in labels])
@@ -372,3 +363,84 @@ def assess_stage(
     if baseline is not None:
         evidence.utility = utility_against(evidence, reference=load_reference(baseline), path=baseline)
     return evidence
+
+
+def _probabilities(trained: Trained, texts: list[str], label_index: list[int], config: RunConfig):
+    """Class probabilities of ``trained`` for ``texts`` (numpy, [N, classes])."""
+    from .train import predict_proba
+    from .train.device import pick_device
+
+    dataset = encode(trained.tokenizer, texts, label_index, config.model.max_length)
+    return predict_proba(trained.model, dataset, batch_size=64, device=pick_device(config.training.device))
+
+
+def _assess_model(trained: Trained, texts: list[str], labels: list[str], *, records: list[int], groups: dict[str, list],
+                  classes: list[str], favourable_label: str, settings, config: RunConfig, path: Path):
+    """Predict ``texts``, save predictions and scores to ``path``, and assess them."""
+    import csv
+
+    from .assess import assess_predictions, group_label
+
+    index = {c: i for i, c in enumerate(classes)}
+    probs = _probabilities(trained, texts, [index[y] for y in labels], config)
+    predicted = [classes[int(i)] for i in probs.argmax(axis=1)]
+    named = {g: [group_label(v) for v in values] for g, values in groups.items()}
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["record", "label", "prediction", *[f"score_{c}" for c in classes], *named])
+        for row, (record, label, pred) in enumerate(zip(records, labels, predicted)):
+            writer.writerow([record, label, pred, *[f"{p:.6f}" for p in probs[row]], *[named[g][row] for g in named]])
+    evidence = assess_predictions(
+        y_true=labels, y_pred=predicted, classes=classes, favourable_label=favourable_label, groups=named,
+        settings=settings, probabilities=probs, predictions_path=path.name, predictions_sha256=sha256_file(path),
+    )
+    return evidence, probs
+
+
+REFERENCE_PREDICTIONS = "reference_predictions.csv"
+
+
+def non_private_reference(
+    trained: Trained,
+    assessment: AssessmentEvidence,
+    train: tuple[list[str], list[str]],
+    test: tuple[list[str], list[str]],
+    *,
+    records: list[int],
+    groups: dict[str, list],
+    classes: list[str],
+    favourable_label: str,
+    settings,
+    config: RunConfig,
+    out_dir: Path,
+    progress: Progress,
+) -> UtilityEvidence:
+    """Utility under privacy against an in-run reference: the same config (split, seed, head,
+    freezing, epochs) trained without DP and assessed on the same held-out split, its
+    predictions saved as ``reference_predictions.csv``. A run without DP is its own reference."""
+    from .assess import compare_utility
+
+    if not trained.privacy.enabled:
+        return compare_utility(
+            assessment, reference_assessment=assessment.model_dump(mode="json"), reference="in-run: this run",
+            reference_sha256=assessment.predictions_sha256, in_run=True,
+            note="this run trained without DP, so it is its own non-private reference (no second training)")
+    explicit = config.training.checkpoint_dir
+    training = config.training.model_copy(update={
+        "resume": False, "checkpoint_dir": explicit / "non-private-reference" if explicit else None})
+    reference_config = config.model_copy(update={"training": training})
+    progress.stage("Reference: fine-tuning the same settings without DP")
+    reference = train_stage(train[0], train[1], classes=classes, config=reference_config, privacy=None,
+                            progress=progress)
+    path = out_dir / REFERENCE_PREDICTIONS
+    ref_assessment, _ = _assess_model(reference, test[0], test[1], records=records, groups=groups, classes=classes,
+                                      favourable_label=favourable_label, settings=settings, config=config, path=path)
+    note = (f"in-run non-private reference: {reference.evidence.steps} steps without DP "
+            f"({reference.evidence.seconds:.1f} s), macro F1 {ref_assessment.f1_macro:.4f}; "
+            f"predictions in {REFERENCE_PREDICTIONS}")
+    if trained.privacy.replaced_modules:
+        note += "; the DP model's " + ", ".join(trained.privacy.replaced_modules) + " were replaced for Opacus, " \
+                "the reference keeps the originals"
+    return compare_utility(assessment, reference_assessment=ref_assessment.model_dump(mode="json"),
+                           reference="in-run non-private reference", reference_sha256=sha256_file(path),
+                           in_run=True, note=note)

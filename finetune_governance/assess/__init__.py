@@ -3,12 +3,12 @@
 from .assessment import FairnessSettings, assess_predictions, fairness_settings
 from .calibration import expected_calibration_error
 from .fairness import UNKNOWN, feature_fairness, group_label, intersect
-from .membership import membership_audit, per_example_loss
+from .membership import membership_audit, membership_skip_reason, per_example_loss
 from .performance import Performance, performance
-from .utility import load_reference, utility_against
+from .utility import compare_utility, load_reference, utility_against
 
 __all__ = [
-    "UNKNOWN", "FairnessSettings", "Performance", "assess_predictions", "fairness_settings",
+    "UNKNOWN", "FairnessSettings", "compare_utility", "Performance", "assess_predictions", "fairness_settings",
     "expected_calibration_error", "feature_fairness", "group_label", "intersect",
-    "load_reference", "membership_audit", "per_example_loss", "performance", "utility_against",
+    "load_reference", "membership_audit", "membership_skip_reason", "per_example_loss", "performance", "utility_against",
 ]

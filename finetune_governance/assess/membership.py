@@ -71,6 +71,22 @@ def calibrated_attack_scores(member_losses, member_labels, non_member_losses, no
     return float(np.mean([r[0] for r in results])), float(np.mean([r[1] for r in results]))
 
 
+def membership_skip_reason(policy, mode: str) -> str | None:
+    """Why the membership audit is skipped (``None``: run it). ``mode`` is the run config's
+    ``assessment.membership``: auto runs it when a rule of ``policy`` (a ``ResolvedPolicy``) reads it."""
+    if mode == "always":
+        return None
+    asking = [r.id for r in policy.rules if r.check == "membership_inference" or (
+        r.check == "regression" and r.params.max_membership_auc_increase is not None)]
+    if mode == "never":
+        return "skipped: the run config sets assessment.membership: never" + (
+            f" (rules that read it: {', '.join(asking)})" if asking else "")
+    if not asking:
+        return ("skipped: no policy rule reads it (assessment.membership: auto); set assessment.membership: "
+                "always to run it anyway")
+    return None
+
+
 def membership_audit(
     *,
     member_losses: Sequence[float],

@@ -1,4 +1,5 @@
-"""Utility under privacy: accuracy lost against a reference run's ``audit.json``."""
+"""Utility under privacy: accuracy lost against a reference: a previous run's ``audit.json``
+(``--baseline``) or a non-private model trained in the same run (``reference: non_private``)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,19 @@ def _group_accuracies(fairness: list[dict[str, Any]]) -> dict[str, dict[str, flo
     }
 
 
-def utility_against(assessment: AssessmentEvidence, *, reference: dict[str, Any], path: Path) -> UtilityEvidence:
+def compare_utility(
+    assessment: AssessmentEvidence,
+    *,
+    reference_assessment: dict[str, Any],
+    reference: str,
+    reference_sha256: str,
+    reference_run_id: str | None = None,
+    in_run: bool = False,
+    note: str | None = None,
+) -> UtilityEvidence:
     """Overall accuracy drop (reference - now) and per-group drops, for groups with enough
     data in both runs; the spread is max - min of a feature's group drops (fractions)."""
-    ref = reference["assessment"]
+    ref = reference_assessment
     before = _group_accuracies(ref.get("fairness", []))
     now = _group_accuracies([f.model_dump() for f in assessment.fairness])
     drops: dict[str, dict[str, float]] = {}
@@ -48,13 +58,18 @@ def utility_against(assessment: AssessmentEvidence, *, reference: dict[str, Any]
         drops[feature] = {g: round(before[feature][g] - groups[g], 6) for g in common}
         if len(common) >= 2:
             spreads.append(max(drops[feature].values()) - min(drops[feature].values()))
-    note = None
-    if ref.get("test_records") != assessment.test_records:
+    if note is None and ref.get("test_records") != assessment.test_records:
         note = (f"the reference was assessed on {ref.get('test_records')} records and this run on "
                 f"{assessment.test_records}: compare only runs on the same held-out split")
     return UtilityEvidence(
-        reference=str(path), reference_sha256=sha256_file(Path(path)), reference_run_id=reference.get("run_id"),
+        reference=reference, reference_sha256=reference_sha256, reference_run_id=reference_run_id,
         reference_accuracy=float(ref["accuracy"]), accuracy=assessment.accuracy,
         accuracy_drop=round(float(ref["accuracy"]) - assessment.accuracy, 6),
-        group_drops=drops, group_drop_spread=round(max(spreads), 6) if spreads else None, note=note,
+        group_drops=drops, group_drop_spread=round(max(spreads), 6) if spreads else None, note=note, in_run=in_run,
     )
+
+
+def utility_against(assessment: AssessmentEvidence, *, reference: dict[str, Any], path: Path) -> UtilityEvidence:
+    """Utility against a previous run's audit.json (``--baseline``)."""
+    return compare_utility(assessment, reference_assessment=reference["assessment"], reference=str(path),
+                           reference_sha256=sha256_file(Path(path)), reference_run_id=reference.get("run_id"))

@@ -3,10 +3,13 @@
 ``CHECKS`` is the registry: each rule family's check, what it verifies and the evidence
 it reads. ``evaluate`` runs every rule of a policy; a check that raises becomes an
 ``error`` finding, and a rule whose stage did not run becomes ``not_run``: both fail the
-gate for blocking rules (fail closed).
+gate for blocking rules (fail closed). Families in ``READS_FINDINGS`` (a regression rule's
+``verdict_must_not_worsen``) run last, seeing the other rules' findings.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 from ..evidence import Finding, RunEvidence
 from ..policy.schema import ResolvedPolicy
@@ -17,6 +20,7 @@ from .documentation import check_documentation
 from .identifiers import check_identifiers
 from .pii import check_pii
 from .privacy import check_privacy
+from .regression import check_regression
 
 CHECKS: dict[str, CheckSpec] = {
     "declaration": CheckSpec(
@@ -47,8 +51,15 @@ CHECKS: dict[str, CheckSpec] = {
         check_membership_inference, "the strongest membership-inference attack's AUC and TPR at 1% FPR are at "
         "most the limits", ("assessment.membership",)),
     "utility": CheckSpec(
-        check_utility, "accuracy lost against a reference run, overall and spread across groups, is at most "
-        "the limits", ("assessment.utility",)),
+        check_utility, "accuracy lost against a reference (the --baseline run, or with reference: non_private "
+        "the same settings trained without DP in this run), overall and spread across groups, is at most the "
+        "limits", ("assessment.utility", "assessment.utility_non_private")),
+    "regression": CheckSpec(
+        check_regression, "against the baseline run (--baseline, or diff A B): epsilon and membership attack AUC "
+        "rose, accuracy, macro F1 and a fairness aggregate worsened, each by at most its limit; optionally the "
+        "verdict did not go from pass to fail", ("baseline", "privacy.epsilon", "assessment.accuracy",
+                                                   "assessment.f1_macro", "assessment.fairness",
+                                                   "assessment.membership.auc", "findings")),
     "documentation": CheckSpec(
         check_documentation, "every documentation item's evidence paths are present and non-empty; items "
         "outside a training run are listed as not verified", ("the evidence paths each item names",)),
@@ -75,37 +86,54 @@ def plugin_failure_finding(failure) -> Finding:
     )
 
 
-def evaluate(policy: ResolvedPolicy, evidence: RunEvidence, host=None) -> list[Finding]:
-    """One finding per active rule, in policy order, then one ``error`` finding per plugin
-    failure (load-time failures of ``host`` and run-time ones recorded in the evidence).
+#: rule families whose checks read the other rules' findings; evaluated after them
+READS_FINDINGS = frozenset({"regression"})
 
-    ``host`` defaults to the plugin host of the policy's ``plugins:``."""
-    from ..plugins import PluginFailure, plugin_host
 
-    host = host or plugin_host(policy.plugins)
-    families = host.families()
-    findings: list[Finding] = []
-    for rule in policy.rules:
-        family = families.get(rule.check)
-        try:
-            if family is None:
-                failed = ", ".join(sorted({f.plugin for f in host.failures}))
-                raise LookupError(f"no check registered for rule family '{rule.check}'"
-                                  + (f" (failed plugins: {failed})" if failed else ""))
-            findings.append(family.check(rule, evidence))
-        except EvidenceMissing as exc:
-            findings.append(_status_only(rule, "not_run", f"not evaluated: {exc}"))
-        except Exception as exc:  # noqa: BLE001 - a failing check must fail closed, not crash
-            findings.append(_status_only(rule, "error", f"check raised {type(exc).__name__}: {str(exc)[:200]}"))
+def _evaluate_one(rule, evidence: RunEvidence, families: dict, host) -> Finding:
+    family = families.get(rule.check)
+    try:
+        if family is None:
+            failed = ", ".join(sorted({f.plugin for f in host.failures}))
+            raise LookupError(f"no check registered for rule family '{rule.check}'"
+                              + (f" (failed plugins: {failed})" if failed else ""))
+        return family.check(rule, evidence)
+    except EvidenceMissing as exc:
+        return _status_only(rule, "not_run", f"not evaluated: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a failing check must fail closed, not crash
+        return _status_only(rule, "error", f"check raised {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _plugin_findings(host, evidence: RunEvidence) -> list[Finding]:
+    from ..plugins import PluginFailure
+
     failures = list(host.failures)
     if evidence.plugins is not None:
         failures += [PluginFailure(f.plugin, f.phase, f.error) for f in evidence.plugins.failures]
-    seen: set = set()
-    for failure in failures:
-        if failure not in seen:
-            seen.add(failure)
-            findings.append(plugin_failure_finding(failure))
-    return findings
+    return [plugin_failure_finding(f) for f in dict.fromkeys(failures)]
 
 
-__all__ = ["CHECKS", "CheckSpec", "evaluate", "plugin_failure_finding"]
+def evaluate(policy: ResolvedPolicy, evidence: RunEvidence, host=None, *,
+             view: Callable[[list[Finding]], list[Finding]] | None = None) -> list[Finding]:
+    """One finding per active rule, in policy order, then one ``error`` finding per plugin
+    failure (load-time failures of ``host`` and run-time ones recorded in the evidence).
+
+    ``host`` defaults to the plugin host of the policy's ``plugins:``. ``view`` shapes how the
+    findings-reading families see the others' findings (e.g. with waivers applied); the
+    result is unshaped."""
+    from ..plugins import plugin_host
+
+    host = host or plugin_host(policy.plugins)
+    families = host.families()
+    first = {rule.id: _evaluate_one(rule, evidence, families, host)
+             for rule in policy.rules if rule.check not in READS_FINDINGS}
+    late = [rule for rule in policy.rules if rule.check in READS_FINDINGS]
+    plugins = _plugin_findings(host, evidence)
+    if late:
+        seen = [f for f in evidence.findings if f.rule_id not in first] + list(first.values()) + plugins
+        judged = evidence.model_copy(update={"findings": view(seen) if view else seen})
+        first.update({rule.id: _evaluate_one(rule, judged, families, host) for rule in late})
+    return [first[rule.id] for rule in policy.rules] + plugins
+
+
+__all__ = ["CHECKS", "CheckSpec", "READS_FINDINGS", "evaluate", "plugin_failure_finding"]

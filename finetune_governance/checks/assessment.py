@@ -86,7 +86,8 @@ def check_membership_inference(rule: MembershipInferenceRule, evidence: RunEvide
     """The strongest attack's AUC and TPR at 1% FPR at or under the policy's limits."""
     membership = _assessment(evidence).membership
     if membership is None:
-        raise EvidenceMissing("no membership-inference audit (it needs the trained model and its training split)")
+        reason = _assessment(evidence).membership_not_run or "it needs the trained model and its training split"
+        raise EvidenceMissing(f"no membership-inference audit ({reason})")
     p = rule.params
     measured = {"auc": membership.auc, "tpr_at_1pct_fpr": membership.tpr_at_1pct_fpr,
                 "members": membership.members, "non_members": membership.non_members}
@@ -102,10 +103,15 @@ def check_membership_inference(rule: MembershipInferenceRule, evidence: RunEvide
 
 def check_utility(rule: UtilityRule, evidence: RunEvidence) -> Finding:
     """Accuracy drop and spread of per-group drops against the reference run."""
-    utility = _assessment(evidence).utility
-    if utility is None:
-        raise EvidenceMissing("no reference run to compare with (pass --baseline <previous audit.json>)")
     p = rule.params
+    if p.reference == "non_private":
+        utility = _assessment(evidence).utility_non_private
+        if utility is None:
+            raise EvidenceMissing("no in-run non-private reference was trained")
+    else:
+        utility = _assessment(evidence).utility
+        if utility is None:
+            raise EvidenceMissing("no reference run to compare with (pass --baseline <previous audit.json>)")
     measured = {"accuracy_drop": utility.accuracy_drop, "group_drop_spread": utility.group_drop_spread,
                 "reference_accuracy": utility.reference_accuracy, "accuracy": utility.accuracy}
     problems = []
@@ -116,6 +122,7 @@ def check_utility(rule: UtilityRule, evidence: RunEvidence) -> Finding:
             problems.append("per-group drops need two groups with enough data in both runs: insufficient data")
         elif utility.group_drop_spread > p.max_group_drop_spread:
             problems.append(f"spread of group accuracy drops {utility.group_drop_spread:.4f} > {p.max_group_drop_spread}")
-    message = "; ".join(problems) or (f"accuracy drop {utility.accuracy_drop:.4f} against run "
-                                      f"{utility.reference_run_id or utility.reference}: within limits")
+    against = ("the in-run non-private reference" if utility.in_run
+               else f"run {utility.reference_run_id or utility.reference}")
+    message = "; ".join(problems) or f"accuracy drop {utility.accuracy_drop:.4f} against {against}: within limits"
     return finding(rule, passed=not problems, measured=measured, threshold=p.model_dump(), message=message)

@@ -36,13 +36,14 @@ def verify_command(run_dir: Path, public_key: Path | None, require_signature: bo
 @click.argument("a", type=click.Path(path_type=Path))
 @click.argument("b", type=click.Path(path_type=Path))
 @click.option("--policy", default=None, metavar="NAME|PATH",
-              help="Judge regressions by this policy's utility rules instead of those B's run recorded.")
+              help="Judge regressions by this policy's utility and regression rules instead of those B's run recorded.")
 def diff_command(a: Path, b: Path, policy: str | None) -> None:
     """Print what changed from run A to run B (two audit.json files): verdict, rule statuses,
-    metrics, epsilon, per-group results, hashes.
+    metrics, epsilon, per-group results, hashes; then judge B against A by the policy's
+    regression and utility rules.
 
-    Exit codes: 0 no regression the policy names; 1 a utility rule of the policy (accuracy drop,
-    spread of group drops) fails B against A; 2 usage error.
+    Exit codes: 0 no regression the policy names; 1 a blocking regression or utility rule fails
+    (or cannot be evaluated) for B against A; 2 usage error.
     """
     from ..report.diff import diff_evidence, format_changes, load_audit, policy_regressions
 
@@ -55,9 +56,9 @@ def diff_command(a: Path, b: Path, policy: str | None) -> None:
         rules = [r.model_dump(mode="json") for r in load_policy(policy).rules]
     findings = policy_regressions(run_a, run_b, a_path=a, rules=rules)
     if not findings:
-        click.echo("Regressions: the policy names none (no utility rule), or a run has no assessment.")
+        click.echo("Regressions: the policy names none (no regression or baseline utility rule).")
         return
-    failed = [f for f in findings if f.status in ("fail", "error")]
+    failed = [f for f in findings if f.blocking_failure or f.status == "error"]
     for f in findings:
         click.echo(f"  {f.status.upper():8} {f.rule_id}: {f.message}")
     click.echo(f"Regressions: {len(failed)} blocking rule(s) fail" if failed else "Regressions: none beyond the limits")

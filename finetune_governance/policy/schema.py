@@ -280,12 +280,51 @@ class UtilityParams(StrictModel):
     max_group_drop_spread: float | None = Field(
         default=None, ge=0.0, le=1.0, description="Largest allowed spread (max - min) of per-group accuracy drops."
     )
+    reference: Literal["baseline", "non_private"] = Field(
+        default="baseline", description="baseline: the --baseline run's audit.json; non_private: the run also "
+                                        "trains the same settings without DP and compares with that.")
 
     @model_validator(mode="after")
     def _one_limit(self) -> "UtilityParams":
         if self.max_accuracy_drop is None and self.max_group_drop_spread is None:
             raise ValueError("give max_accuracy_drop or max_group_drop_spread")
         return self
+
+
+class FairnessDrop(StrictModel):
+    """How far one group-fairness aggregate may worsen against the baseline."""
+
+    metric: FairnessMetric
+    by: float = Field(ge=0.0, description="Largest allowed worsening (ratios: decrease; differences: increase).")
+
+
+class RegressionParams(StrictModel):
+    """Limits on how much worse this run may be than the baseline run (``--baseline``); each optional."""
+
+    max_epsilon_increase: float | None = Field(default=None, ge=0.0, description="Largest allowed epsilon increase.")
+    max_accuracy_drop: float | None = Field(default=None, ge=0.0, le=1.0, description="Largest allowed accuracy drop.")
+    max_f1_drop: float | None = Field(default=None, ge=0.0, le=1.0, description="Largest allowed macro F1 drop.")
+    max_fairness_drop: FairnessDrop | None = Field(
+        default=None, description="Largest allowed worsening of a fairness aggregate, per sensitive feature.")
+    max_membership_auc_increase: float | None = Field(
+        default=None, ge=0.0, le=0.5, description="Largest allowed increase of the membership-inference attack AUC.")
+    verdict_must_not_worsen: bool = Field(
+        default=False, description="Fail when the baseline passed and the other rules now fail the gate.")
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> "RegressionParams":
+        if not self.verdict_must_not_worsen and all(
+                v is None for v in (self.max_epsilon_increase, self.max_accuracy_drop, self.max_f1_drop,
+                                    self.max_fairness_drop, self.max_membership_auc_increase)):
+            raise ValueError("give at least one of max_epsilon_increase, max_accuracy_drop, max_f1_drop, "
+                             "max_fairness_drop, max_membership_auc_increase, verdict_must_not_worsen: true")
+        return self
+
+
+class RegressionRule(RuleBase):
+    check: Literal["regression"]
+    params: RegressionParams
+    family_stage: ClassVar[Stage] = "assess"
 
 
 class UtilityRule(RuleBase):
@@ -335,7 +374,7 @@ class PluginRule(RuleBase):
 
 
 CORE_RULES = (DeclarationRule, PiiRule, PrivacyRule, FairnessRule, PerformanceRule, MembershipInferenceRule,
-              UtilityRule, PiiClaimRule, IdentifiersRule, DocumentationRule)
+              UtilityRule, PiiClaimRule, IdentifiersRule, DocumentationRule, RegressionRule)
 
 
 def core_family_stages() -> dict[str, Stage]:

@@ -2,7 +2,7 @@
 per-group results and hashes; and which changes are regressions the policy names.
 
 Directions are fixed per figure (accuracy: higher is better, epsilon: lower is better); the
-regressions that fail a gate are only those of the policy's ``utility`` rules.
+regressions that fail a gate are only those of the policy's ``utility`` and ``regression`` rules.
 """
 
 from __future__ import annotations
@@ -118,25 +118,37 @@ def diff_evidence(a: RunEvidence, b: RunEvidence) -> list[Change]:
     return out
 
 
+#: rule families ``diff`` applies to run B against run A
+REGRESSION_FAMILIES = ("utility", "regression")
+
+
 def policy_regressions(a: RunEvidence, b: RunEvidence, *, a_path: Path, rules: list[dict] | None = None) -> list[Finding]:
-    """Run B judged against run A by the ``utility`` rules (default: those B's policy recorded)."""
+    """Run B judged against run A by the ``utility`` (baseline reference) and ``regression`` rules
+    (default: those B's policy recorded). A rule whose figures a run lacks is ``not_run``."""
     from pydantic import TypeAdapter
 
     from ..assess import utility_against
-    from ..checks import CHECKS
-    from ..policy.schema import Rule
+    from ..assess.baseline import baseline_evidence
+    from ..checks import evaluate
+    from ..policy.schema import ResolvedPolicy, Rule
 
-    if b.assessment is None or a.assessment is None:
-        return []
     adapter = TypeAdapter(Rule)
     parsed = [adapter.validate_python(r) for r in (rules if rules is not None else b.policy.rules)
-              if r.get("check") == "utility"]
+              if r.get("check") in REGRESSION_FAMILIES]
+    parsed = [r for r in parsed if r.check != "utility" or r.params.reference == "baseline"]
     if not parsed:
         return []
+    reference = json.loads(a.model_dump_json())
     judged = b.model_copy(deep=True)
-    judged.assessment.utility = utility_against(judged.assessment, reference=json.loads(a.model_dump_json()),
-                                                path=a_path)
-    return [CHECKS["utility"].function(rule, judged) for rule in parsed]
+    judged.baseline = baseline_evidence(reference, path=a_path)
+    if judged.assessment is not None and a.assessment is not None:
+        judged.assessment.utility = utility_against(judged.assessment, reference=reference, path=a_path)
+    elif judged.assessment is not None:
+        judged.assessment.utility = None
+    policy = ResolvedPolicy(name=b.policy.name, title=b.policy.title, version=b.policy.version, path=b.policy.path,
+                            sha256=b.policy.sha256, sources=b.policy.sources, rules=parsed, disabled=[])
+    return evaluate(policy, judged.model_copy(update={"findings": [f for f in b.findings
+                                                                   if f.rule_id not in {r.id for r in parsed}]}))
 
 
 def _show(value: Any) -> str:

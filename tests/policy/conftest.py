@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from finetune_governance.evidence import (
-    AssessmentEvidence, AttackResult, DatasetEvidence, DeclarationEvidence, EntitySummary, EnvironmentEvidence,
+    AssessmentEvidence, AttackResult, BaselineEvidence, DatasetEvidence, DeclarationEvidence, EntitySummary, EnvironmentEvidence,
     FeatureFairness, GroupMetrics, MaskedPreview, MembershipEvidence, PolicyEvidence, PrivacyEvidence,
     ResidualSummary, RunEvidence, ScanEvidence, TrainingEvidence, UtilityEvidence,
 )
@@ -70,6 +70,9 @@ def make_evidence() -> RunEvidence:
                                     group_drop_spread=0.01),
         ),
         stages_run=["declare", "scan", "train", "assess"],
+        baseline=BaselineEvidence(path="ref/audit.json", sha256="5" * 64, run_id="ref", verdict="pass",
+                                  dp_enabled=True, epsilon=3.0, accuracy=0.92, f1_macro=0.9,
+                                  fairness={"gender": {"demographic_parity_ratio": 0.96}}, membership_auc=0.51),
     )
 
 

@@ -39,6 +39,7 @@ FAMILIES = {
     "fairness": {"metric": "demographic_parity_ratio", "min": 0.8},
     "membership_inference": {"max_auc": 0.6},
     "utility": {"max_accuracy_drop": 0.05},
+    "regression": {"max_accuracy_drop": 0.05, "max_epsilon_increase": 0.5},
     "documentation": {"items": [{"id": "purpose", "title": "Purpose", "evidence": ["declarations.declarations.purpose"]}]},
 }
 
@@ -63,6 +64,8 @@ def _break(evidence, family: str) -> None:
         evidence.assessment.membership.auc = 0.75
     elif family == "utility":
         evidence.assessment.utility.accuracy_drop = 0.2
+    elif family == "regression":
+        evidence.privacy.epsilon = 4.0
     elif family == "documentation":
         evidence.declarations.declarations["purpose"] = None
 

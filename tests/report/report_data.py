@@ -102,7 +102,6 @@ def real_run(tiny_bert, tmp_path_factory, signing_keys) -> Path:
     """One real signed run (tiny BERT, GDPR + test rules, DP) on the hostile data, with a waiver and
     a baseline it regresses against (so it fails); returns the run folder."""
     from finetune_governance.api import RunRequest, run
-    from finetune_governance.report.signing import signing_key
     from finetune_governance.runconfig import build_config
 
     root = tmp_path_factory.mktemp("report_run")
@@ -117,9 +116,8 @@ def real_run(tiny_bert, tmp_path_factory, signing_keys) -> Path:
     baseline.write_text('{"run_id": "approved", "assessment": {"accuracy": 0.999, "fairness": []}}', encoding="utf-8")
     config = build_config(config_path=None, data=data, datasheet=None, model=str(tiny_bert), epochs=1, limit=None,
                           output=root / "reports")
-    with signing_key(signing_keys[0]):
-        outcome = run(RunRequest(policy=policy, config=config, run_id="hostile", command="pytest report run",
-                                 waivers=waivers, baseline=baseline))
+    outcome = run(RunRequest(policy=policy, config=config, run_id="hostile", command="pytest report run",
+                             waivers=waivers, baseline=baseline, signing_key=signing_keys[0]))
     return outcome.report_dir
 
 

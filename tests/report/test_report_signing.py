@@ -106,3 +106,27 @@ def test_bad_signing_key_is_a_one_line_usage_error(tmp_path, tickets):
                                        "--output", str(tmp_path / "out"), "--quiet"])
     assert result.exit_code == 2 and "signing key" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_signing_key_block_signs_like_the_option(tmp_path, signing_keys):
+    from finetune_governance.report.signing import signing_key
+
+    evidence = hand_built_evidence()
+    with signing_key(signing_keys[0]):
+        write_reports(evidence, tmp_path)
+    assert evidence.signing.signed and evidence.signing.key_source == "option"
+    assert verify_run(tmp_path, public_key=signing_keys[1]).pinned
+
+
+def test_api_bad_signing_key_fails_before_anything_is_written(tmp_path, tickets):
+    from finetune_governance.api import RunRequest, run
+    from finetune_governance.errors import UsageError
+    from finetune_governance.runconfig import build_config
+
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a key", encoding="utf-8")
+    config = build_config(config_path=None, data=tickets, datasheet=None, model=None, epochs=1, limit=None,
+                          output=tmp_path / "out")
+    with pytest.raises(UsageError, match="signing key"):
+        run(RunRequest(policy="gdpr", config=config, signing_key=bad))
+    assert not (tmp_path / "out").exists()
