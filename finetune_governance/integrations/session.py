@@ -77,6 +77,7 @@ class GovernanceSession:
         from ..api import _now, _pii_params, policy_evidence
         from ..checks import evaluate
         from ..environment import environment
+        from ..plugins.record import attach_plugins, run_collectors
         from ..evidence import ResidualSummary
         from ..stages import SilentProgress, declare, scan_and_redact
         from ..train.device import pick_device
@@ -87,12 +88,16 @@ class GovernanceSession:
             run_id=self.report_dir.name, tool_version=__version__, git_commit=None, started_at=_now(),
             command=command, config=config, environment=environment(pick_device("auto")),
             policy=policy_evidence(self.policy))
+        self.plugins = attach_plugins(ev, self.policy)
         ev.declarations = declare(self.datasheet, self.datasheet_path)
         ev.stages_run.append("declare")
+        run_collectors(self.plugins, ev, stage="declare", policy=self.policy)
         scan = scan_and_redact(texts, column=columns.text, params=_pii_params(self.policy),
-                               hash_key=self.settings.hash_key, progress=SilentProgress())
+                               hash_key=self.settings.hash_key, progress=SilentProgress(),
+                               plugins=tuple(self.policy.plugins))
         ev.scan = scan.evidence
         ev.stages_run.append("scan")
+        run_collectors(self.plugins, ev, stage="scan", policy=self.policy)
         unredacted = sum(1 for a, b in zip(texts, scan.redacted) if a != b)
         if unredacted:
             ev.warnings.append(f"{unredacted} training record(s) hold PII the policy wants redacted or replaced; "
@@ -100,7 +105,8 @@ class GovernanceSession:
             by_entity = {s.entity_type: s.records for s in scan.evidence.entities if s.action != "allow"}
             ev.scan.residual = ResidualSummary(records=unredacted, rate=round(unredacted / max(len(texts), 1), 6),
                                                by_entity=by_entity)
-        early = [f for f in evaluate(self.policy, ev) if f.stage in PRE_TRAINING_STAGES]
+        early = [f for f in evaluate(self.policy, ev, self.plugins)
+                 if f.stage in PRE_TRAINING_STAGES or f.stage == "plugins"]  # a broken plugin stops training too
         blocking = [f for f in early if f.blocking_failure]
         if blocking or scan.evidence.blocked_entities:
             ev.stopped_early = ("blocking findings before training: " + ", ".join(f.rule_id for f in blocking)
@@ -117,6 +123,9 @@ class GovernanceSession:
         ev.training = training
         ev.privacy = PrivacyEvidence(enabled=False, note=NO_DP_NOTE.format(framework=framework))
         ev.stages_run.append("train")
+        from ..plugins.record import run_collectors
+
+        run_collectors(self.plugins, ev, stage="train", policy=self.policy)
 
     def assess(self, eval_dataset: Any, predicted: Sequence[str], *, classes: Sequence[str],
                truth: Sequence[str] | None = None) -> AssessmentEvidence:
@@ -160,12 +169,17 @@ class GovernanceSession:
         ``MLFlowLogger`` run), else to the active run (one is started if none is active).
         """
         from ..api import _now
-        from ..checks import evaluate
+        from ..checks import evaluate, plugin_failure_finding
         from ..gate import verdict
+        from ..plugins.record import attach_plugins, render_sections, run_collectors
         from ..report import write_reports
 
         ev = self._started()
-        ev.findings = evaluate(self.policy, ev)
+        host = attach_plugins(ev, self.policy)
+        if "assess" in ev.stages_run:
+            run_collectors(host, ev, stage="assess", policy=self.policy)
+        ev.findings = evaluate(self.policy, ev, host)
+        ev.findings += [plugin_failure_finding(f) for f in render_sections(host, ev)]
         ev.verdict, ev.exit_code = verdict(ev.findings)
         ev.finished_at = _now()
         self.exit_code = ev.exit_code

@@ -40,12 +40,16 @@ def governed_run(tmp_path_factory, tiny_bert) -> tuple[int, Path, str]:
     root = tmp_path_factory.mktemp("mlflow_run")
     data = write_tickets(root / "data" / "tickets.csv", n=160)
     shutil.copy(EXAMPLE / "datasheet.yaml", data.parent / "datasheet.yaml")
+    policy = root / "policy.yaml"  # GDPR plus a membership-inference rule, so the audit runs and is logged
+    policy.write_text('schema_version: 1\nname: t\ntitle: t\nversion: "1"\nextends: [gdpr]\nrules:\n'
+                      '  - {id: t.mia, title: Leakage, cites: ["c"], severity: warn, check: membership_inference,'
+                      ' params: {max_auc: 0.99}}\n', encoding="utf-8")
     uri = (root / "mlruns").as_uri()
     saved = {k: os.environ.get(k) for k in ("MLFLOW_ALLOW_FILE_STORE", "MLFLOW_TRACKING_URI")}
     os.environ.update(MLFLOW_ALLOW_FILE_STORE="true", MLFLOW_TRACKING_URI=uri)
     mlflow.set_tracking_uri(uri)
     try:
-        result = CliRunner().invoke(main, ["run", "--policy", "gdpr", "--data", str(data), "--model", str(tiny_bert),
+        result = CliRunner().invoke(main, ["run", "--policy", str(policy), "--data", str(data), "--model", str(tiny_bert),
                                            "--epochs", "1", "--output", str(root / "reports"), "--run-id", "ml",
                                            "--quiet", "--mlflow"])
     finally:
