@@ -14,12 +14,12 @@ from typing import Any, Sequence
 from transformers import TrainerCallback
 
 from ..evidence import TrainingEvidence
-from .session import GovernanceSession, SessionSettings, column
+from .session import GovernanceSession, SessionResults, SessionSettings, column
 
 _RECORDED_ARGS = ("learning_rate", "num_train_epochs", "per_device_train_batch_size", "seed", "weight_decay")
 
 
-class GovernanceCallback(TrainerCallback):
+class GovernanceCallback(SessionResults, TrainerCallback):
     """A ``TrainerCallback`` that gates and documents a fine-tune under ``policy``.
 
     ``train_dataset`` / ``eval_dataset``: column-indexable (a ``datasets.Dataset``, a pandas
@@ -35,18 +35,6 @@ class GovernanceCallback(TrainerCallback):
             policy=policy, datasheet=Path(datasheet), output_dir=Path(output_dir), run_id=run_id,
             hash_key=hash_key, mlflow=mlflow))
         self.train_dataset, self.eval_dataset = train_dataset, eval_dataset
-
-    @property
-    def evidence(self):
-        return self.session.evidence
-
-    @property
-    def report_dir(self) -> Path:
-        return self.session.report_dir
-
-    @property
-    def exit_code(self) -> int | None:
-        return self.session.exit_code
 
     def on_train_begin(self, args, state, control, **kwargs):
         config = {"trainer_args": {k: str(v) for k, v in sorted(args.to_dict().items()) if k in _RECORDED_ARGS}}

@@ -17,13 +17,13 @@ import lightning.pytorch as pl
 
 from ..errors import UsageError
 from ..evidence import TrainingEvidence
-from .session import GovernanceSession, SessionSettings, column
+from .session import GovernanceSession, SessionResults, SessionSettings, column
 
 #: ``predict(module, texts) -> one label per text``: a label name, or an index into ``labels``
 Predict = Callable[[pl.LightningModule, list[str]], Sequence[Any]]
 
 
-class GovernanceCallback(pl.Callback):
+class GovernanceCallback(SessionResults, pl.Callback):
     """A Lightning ``Callback`` that gates and documents a fine-tune under ``policy``.
 
     ``train_dataset`` / ``eval_dataset``: column-indexable (a pandas frame, a dict of lists, a
@@ -53,18 +53,6 @@ class GovernanceCallback(pl.Callback):
         self.seed, self.max_length, self.base_model, self.loss_metric = seed, max_length, base_model, loss_metric
         self._losses: list[float] = []
         self._started = 0.0
-
-    @property
-    def evidence(self):
-        return self.session.evidence
-
-    @property
-    def report_dir(self) -> Path:
-        return self.session.report_dir
-
-    @property
-    def exit_code(self) -> int | None:
-        return self.session.exit_code
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._losses, self._started = [], time.monotonic()

@@ -199,3 +199,22 @@ class GovernanceSession:
 
 
 __all__ = ["GovernanceSession", "SessionSettings", "column"]
+
+
+class SessionResults:
+    """What a framework callback exposes of its ``session``: the evidence, the report folder
+    and the gate's exit code (None before the reports are written)."""
+
+    session: GovernanceSession
+
+    @property
+    def evidence(self) -> RunEvidence | None:
+        return self.session.evidence
+
+    @property
+    def report_dir(self) -> Path:
+        return self.session.report_dir
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.session.exit_code
