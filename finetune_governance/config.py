@@ -64,6 +64,9 @@ class TrainingConfig(_Strict):
     checkpoint_dir: Path | None = Field(default=None, description="Checkpoints (each epoch, on SIGTERM); default "
                                         "<output root>/checkpoints/<plan hash>.")
     resume: bool = Field(default=False, description="Resume from the latest checkpoint of the same plan.")
+    max_physical_batch_size: int | None = Field(default=None, ge=1, description="DP only: split larger logical "
+                                                "(Poisson) batches into parts of at most this size (Opacus "
+                                                "BatchMemoryManager); steps and epsilon are unchanged.")
 
 
 class OutputConfig(_Strict):

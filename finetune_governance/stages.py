@@ -258,6 +258,7 @@ def train_stage(
         checkpoint_dir=checkpoints,
         resume=config.training.resume,
         plan=plan,
+        max_physical_batch_size=config.training.max_physical_batch_size,
     )
     bar: dict[str, Callable[[int], None]] = {}
 
