@@ -115,6 +115,9 @@ def run(request: RunRequest, *, progress: Progress | None = None) -> RunOutcome:
     run_id = request.run_id or new_run_id()
     out_dir = config.output.root / run_id
     out_dir.mkdir(parents=True, exist_ok=False)
+    from .config import SAVED_CONFIG, saved_config_json
+
+    (out_dir / SAVED_CONFIG).write_text(saved_config_json(config), encoding="utf-8")  # for `run --resume RUN_DIR`
     handler = logging.FileHandler(out_dir / "run.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)

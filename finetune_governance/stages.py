@@ -213,6 +213,7 @@ def train_stage(
     (default ``<output root>/checkpoints/<plan hash>``); ``training.resume`` continues there."""
     import warnings
 
+    from .config import saved_config_json
     from .data.fingerprint import sha256_tree
     from .train import (
         TrainSettings, count_parameters, load_text_classifier, resolve_text_model, train_classifier, unwrap,
@@ -259,6 +260,7 @@ def train_stage(
         resume=config.training.resume,
         plan=plan,
         max_physical_batch_size=config.training.max_physical_batch_size,
+        run_config=saved_config_json(config),
     )
     bar: dict[str, Callable[[int], None]] = {}
 

@@ -48,6 +48,7 @@ class TrainSettings:
     resume: bool = False
     plan: str = ""
     max_physical_batch_size: int | None = None
+    run_config: str | None = None  # JSON saved beside fresh checkpoints, so ``--resume CKPT`` can rebuild the run
 
 
 @dataclass
@@ -216,6 +217,10 @@ def train_classifier(
     resumed_from = None
     if folder is not None:
         prepare_dir(folder, resume=settings.resume)
+        if settings.run_config is not None and not settings.resume:
+            from ..config import SAVED_CONFIG
+
+            (folder / SAVED_CONFIG).write_text(settings.run_config, encoding="utf-8")
         if settings.resume:
             loaded = load_checkpoint(folder, plan=settings.plan, model=unwrap(model), optimizer=optimizer,
                                      scheduler=scheduler)
