@@ -168,6 +168,7 @@ class Trained:
     tokenizer: object
     evidence: TrainingEvidence
     privacy: PrivacyEvidence
+    predict: Callable | None = None  # (records, labels) -> class probabilities; None: tokenise texts
 
 
 def privacy_settings(params: PrivacyParams | None, config: RunConfig, train_records: int):
@@ -213,6 +214,12 @@ def train_stage(
     (default ``<output root>/checkpoints/<plan hash>``); ``training.resume`` continues there."""
     import warnings
 
+    from .train.image_stage import is_image_data
+
+    if is_image_data(config.data.path):
+        from .train.image_stage import train_images
+
+        return train_images(texts, labels, classes=classes, config=config, privacy=privacy, progress=progress)
     from .config import saved_config_json
     from .data.fingerprint import sha256_tree
     from .train import (
@@ -337,6 +344,8 @@ def assess_stage(
     index = {c: i for i, c in enumerate(classes)}
 
     def probabilities(batch_texts: list[str], batch_labels: list[str]):
+        if trained.predict is not None:
+            return trained.predict(batch_texts, batch_labels)
         dataset = encode(trained.tokenizer, batch_texts, [index[y] for y in batch_labels], config.model.max_length)
         return predict_proba(trained.model, dataset, batch_size=64, device=device)
 
