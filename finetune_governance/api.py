@@ -15,7 +15,7 @@ from .checks import evaluate, plugin_failure_finding
 from .config import RunConfig
 from .data.datasets import FORMATS, load_table
 from .data.datasheet import load_datasheet
-from .data.fingerprint import sha256_file, sha256_texts
+from .data.fingerprint import sha256_file, sha256_texts, sha256_tree
 from .environment import environment, git_commit
 from .evidence import DatasetEvidence, PolicyEvidence, RunEvidence
 from .gate import verdict
@@ -108,8 +108,13 @@ def run(request: RunRequest, *, progress: Progress | None = None) -> RunOutcome:
     text_column = config.data.text_column or columns.text
     label_column = config.data.label_column or columns.label
     features = config.data.sensitive_features if config.data.sensitive_features is not None else columns.sensitive_features
-    dataset = load_table(config.data.path, text_column=text_column, label_column=label_column,
-                         sensitive_features=features, limit=config.data.limit)
+    from .train.image_stage import check_model, is_image_data, load_image_table
+
+    images = is_image_data(config.data.path)  # an ImageFolder: records are image files, scanned by name
+    dataset = (load_image_table if images else load_table)(
+        config.data.path, text_column=text_column, label_column=label_column, sensitive_features=features,
+        limit=config.data.limit)
+    check_model(config)  # an unknown model or missing weights file is an input error before anything runs
     classes = dataset.classes
     favourable = datasheet.favourable_label or classes[-1]
     if favourable not in classes:
@@ -121,6 +126,9 @@ def run(request: RunRequest, *, progress: Progress | None = None) -> RunOutcome:
     run_id = request.run_id or new_run_id()
     out_dir = config.output.root / run_id
     out_dir.mkdir(parents=True, exist_ok=False)
+    from .config import SAVED_CONFIG, saved_config_json
+
+    (out_dir / SAVED_CONFIG).write_text(saved_config_json(config), encoding="utf-8")  # for `run --resume RUN_DIR`
     handler = logging.FileHandler(out_dir / "run.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
@@ -164,7 +172,8 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
 
     split = split_indices(dataset.labels, test_size=config.training.test_size, seed=config.training.seed)
     evidence.dataset = DatasetEvidence(
-        path=str(dataset.path), sha256=sha256_file(dataset.path), format=FORMATS[dataset.path.suffix.lower()],
+        path=str(dataset.path), sha256=sha256_tree(dataset.path) if dataset.path.is_dir() else sha256_file(dataset.path),
+        format="imagefolder" if dataset.path.is_dir() else FORMATS[dataset.path.suffix.lower()],
         records=len(dataset), text_column=dataset.text_column, label_column=dataset.label_column,
         sensitive_features=list(dataset.sensitive_features), classes=classes,
         label_counts={c: dataset.labels.count(c) for c in classes},
@@ -188,6 +197,11 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
     else:
         evidence.dataset.redacted_sha256 = sha256_texts(scan.redacted)
         texts = scan.redacted
+        if dataset.path.is_dir():  # images train on pixels; their file names were only scanned
+            from .train.image_stage import IMAGE_SCAN_NOTE
+
+            texts = dataset.texts
+            evidence.scan.limitations.append(IMAGE_SCAN_NOTE)
         labels = dataset.labels
         progress.stage("Stage 3/4: fine-tuning")
         trained = train_stage([texts[i] for i in split.train], [labels[i] for i in split.train], classes=classes,
@@ -229,10 +243,10 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
                        texts=[texts[i] for i in split.test], labels=[labels[i] for i in split.test])
         log.info("assessment: accuracy %.4f, macro F1 %.4f", evidence.assessment.accuracy, evidence.assessment.f1_macro)
         if config.output.save_model:
+            from .train.image_stage import save_model
+
             model_dir = out_dir / "model"
-            trained.model.save_pretrained(model_dir)
-            trained.tokenizer.save_pretrained(model_dir)
-            weights = model_dir / "model.safetensors"
+            weights = save_model(trained, model_dir)
             evidence.training.model_path = "model"
             evidence.training.model_sha256 = sha256_file(weights) if weights.exists() else None
 

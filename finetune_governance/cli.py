@@ -70,6 +70,10 @@ def main() -> None:
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Training epochs (overrides the config).")
 @click.option("--limit", type=click.IntRange(min=2), default=None, help="Use only the first N records (for a quick try).")
 @click.option("--output", type=click.Path(path_type=Path), default=None, help="Reports root; the run writes <output>/<run-id>/.")
+@click.option("--weights", type=click.Path(path_type=Path), default=None,
+              help="Local weights file (safetensors or a state dict) for a torchvision:<name> model.")
+@click.option("--resume", type=click.Path(path_type=Path), default=None, metavar="RUN_DIR|CHECKPOINT_DIR",
+              help="Resume a killed or interrupted run from its last checkpoint, with its saved settings.")
 @click.option("--run-id", default=None, help="Name of the run folder (default: UTC time + random suffix).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--waivers", type=click.Path(path_type=Path), default=None,
@@ -84,7 +88,8 @@ def main() -> None:
               help="Log the verdict, key metrics, epsilon and the report files to the active MLflow run (one is "
                    "started if none is; the tracking server comes from MLFLOW_TRACKING_URI) [env FTG_MLFLOW=1].")
 def run_command(policy, config_path, data, datasheet, text_column, label_column, sensitive_features,
-                model, epochs, limit, output, run_id, quiet, waivers, baseline, signing_key, mlflow) -> None:
+                model, epochs, limit, output, weights, resume, run_id, quiet, waivers, baseline, signing_key,
+                mlflow) -> None:
     """Run a governed fine-tune and write its reports.
 
     With no --config and no --data, runs on the bundled example
@@ -96,7 +101,7 @@ def run_command(policy, config_path, data, datasheet, text_column, label_column,
     config = build_config(
         config_path=config_path, data=data, datasheet=datasheet, text_column=text_column,
         label_column=label_column, sensitive_features=list(sensitive_features) or None, model=model,
-        epochs=epochs, limit=limit, output=output,
+        epochs=epochs, limit=limit, output=output, weights=weights, resume=resume,
     )
     key = os.environ.get("FTG_HASH_KEY")
     request = RunRequest(policy=policy, config=config, hash_key=key.encode() if key else None, run_id=run_id,

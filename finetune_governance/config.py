@@ -17,6 +17,8 @@ from .yamlio import load_model
 #: the bundled example, used when ``run`` gets no --config and no --data
 EXAMPLE_DIR = Path(__file__).resolve().parents[1] / "examples" / "support_tickets"
 EXAMPLE_CONFIG = EXAMPLE_DIR / "run.yaml"
+#: the resolved config a run saves in its run folder and its checkpoint folder (for ``--resume``)
+SAVED_CONFIG = "run_config.json"
 
 
 class _Strict(BaseModel):
@@ -24,7 +26,8 @@ class _Strict(BaseModel):
 
 
 class DataConfig(_Strict):
-    path: Path = Field(description="CSV, JSONL or Parquet file.")
+    path: Path = Field(description="CSV, JSONL or Parquet file, or an ImageFolder directory (one sub-folder per "
+                                   "class) for image models.")
     datasheet: Path = Field(description="The dataset's declarations (YAML).")
     text_column: str | None = Field(default=None, description="Overrides the datasheet's text column.")
     label_column: str | None = Field(default=None, description="Overrides the datasheet's label column.")
@@ -33,7 +36,8 @@ class DataConfig(_Strict):
 
 
 class ModelConfig(_Strict):
-    base: str = Field(default="minilm", description="'minilm' (bundled) or a local Hugging Face checkpoint folder.")
+    base: str = Field(default="minilm", description="'minilm' (bundled), a local Hugging Face checkpoint folder, "
+                                                      "or 'torchvision:<name>' (e.g. torchvision:resnet18) for images.")
     max_length: int = Field(default=64, ge=8, le=512, description="Tokens per text (longer texts are truncated).")
     freeze: Literal["none", "embeddings", "all_but_head"] = "embeddings"
     freeze_layers: int = Field(default=0, ge=0, description="Also freeze the first N encoder layers.")
@@ -64,6 +68,9 @@ class TrainingConfig(_Strict):
     checkpoint_dir: Path | None = Field(default=None, description="Checkpoints (each epoch, on SIGTERM); default "
                                         "<output root>/checkpoints/<plan hash>.")
     resume: bool = Field(default=False, description="Resume from the latest checkpoint of the same plan.")
+    max_physical_batch_size: int | None = Field(default=None, ge=1, description="DP only: split larger logical "
+                                                "(Poisson) batches into parts of at most this size (Opacus "
+                                                "BatchMemoryManager); steps and epsilon are unchanged.")
 
 
 class AssessmentConfig(_Strict):
@@ -96,6 +103,33 @@ def load_config(path: Path) -> RunConfig:
     )
     output = config.output.model_copy(update={"root": _beside(base, config.output.root)})
     return config.model_copy(update={"data": data, "output": output})
+
+
+def saved_config_json(config: RunConfig) -> str:
+    """The config as JSON with its paths made absolute, so a resume from another folder finds the same files."""
+    data = config.data.model_copy(update={"path": config.data.path.resolve(),
+                                          "datasheet": config.data.datasheet.resolve()})
+    weights = config.model.weights.resolve() if config.model.weights is not None else None
+    base = config.model.base
+    if not base.startswith("torchvision:") and Path(base).exists():
+        base = str(Path(base).resolve())
+    model = config.model.model_copy(update={"weights": weights, "base": base})
+    ckpt = config.training.checkpoint_dir
+    training = config.training.model_copy(update={"checkpoint_dir": ckpt.resolve() if ckpt else None, "resume": False})
+    output = config.output.model_copy(update={"root": config.output.root.resolve()})
+    return config.model_copy(update={"data": data, "model": model, "training": training,
+                                     "output": output}).model_dump_json(indent=2)
+
+
+def load_saved_config(path: Path) -> RunConfig:
+    """Read a config saved by :func:`saved_config_json`."""
+    try:
+        return RunConfig.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({type(exc).__name__})") from exc
+    except ValueError as exc:
+        first = str(exc).splitlines()[1:2] or [str(exc)[:120]]
+        raise ConfigError(f"{path}: not a saved run config ({first[0].strip()})") from exc
 
 
 def _beside(base: Path, value: Path) -> Path:

@@ -173,6 +173,7 @@ class Trained:
     tokenizer: object
     evidence: TrainingEvidence
     privacy: PrivacyEvidence
+    predict: Callable | None = None  # (records, labels) -> class probabilities; None: tokenise texts
 
 
 def privacy_settings(params: PrivacyParams | None, config: RunConfig, train_records: int):
@@ -218,6 +219,13 @@ def train_stage(
     (default ``<output root>/checkpoints/<plan hash>``); ``training.resume`` continues there."""
     import warnings
 
+    from .train.image_stage import is_image_data
+
+    if is_image_data(config.data.path):
+        from .train.image_stage import train_images
+
+        return train_images(texts, labels, classes=classes, config=config, privacy=privacy, progress=progress)
+    from .config import saved_config_json
     from .data.fingerprint import sha256_tree
     from .train import (
         TrainSettings, count_parameters, load_text_classifier, resolve_text_model, train_classifier, unwrap,
@@ -263,6 +271,8 @@ def train_stage(
         checkpoint_dir=checkpoints,
         resume=config.training.resume,
         plan=plan,
+        max_physical_batch_size=config.training.max_physical_batch_size,
+        run_config=saved_config_json(config),
     )
     bar: dict[str, Callable[[int], None]] = {}
 
@@ -336,7 +346,7 @@ def assess_stage(
     index = {c: i for i, c in enumerate(classes)}
 
     def probabilities(batch_texts: list[str], batch_labels: list[str]):
-        return _probabilities(trained, batch_texts, [index[y] for y in batch_labels], config)
+        return _probabilities(trained, batch_texts, batch_labels, classes, config)
 
     evidence, probs = _assess_model(trained, texts, labels, records=records, groups=groups, classes=classes,
                                     favourable_label=favourable_label, settings=settings, config=config,
@@ -365,12 +375,16 @@ def assess_stage(
     return evidence
 
 
-def _probabilities(trained: Trained, texts: list[str], label_index: list[int], config: RunConfig):
-    """Class probabilities of ``trained`` for ``texts`` (numpy, [N, classes])."""
+def _probabilities(trained: Trained, texts: list[str], labels: list[str], classes: list[str], config: RunConfig):
+    """Class probabilities of ``trained`` for ``texts`` (numpy, [N, classes]); image models
+    bring their own ``predict`` (the records are image paths)."""
     from .train import predict_proba
     from .train.device import pick_device
 
-    dataset = encode(trained.tokenizer, texts, label_index, config.model.max_length)
+    if trained.predict is not None:
+        return trained.predict(texts, labels)
+    index = {c: i for i, c in enumerate(classes)}
+    dataset = encode(trained.tokenizer, texts, [index[y] for y in labels], config.model.max_length)
     return predict_proba(trained.model, dataset, batch_size=64, device=pick_device(config.training.device))
 
 
@@ -382,7 +396,7 @@ def _assess_model(trained: Trained, texts: list[str], labels: list[str], *, reco
     from .assess import assess_predictions, group_label
 
     index = {c: i for i, c in enumerate(classes)}
-    probs = _probabilities(trained, texts, [index[y] for y in labels], config)
+    probs = _probabilities(trained, texts, labels, classes, config)
     predicted = [classes[int(i)] for i in probs.argmax(axis=1)]
     named = {g: [group_label(v) for v in values] for g, values in groups.items()}
     with path.open("w", newline="", encoding="utf-8") as handle:

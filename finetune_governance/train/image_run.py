@@ -30,6 +30,26 @@ class ImageRun:
     test_records: int
 
 
+def build_image_model(model: str, *, weights: Path | None, classes: list[str], freeze: str, dp: bool):
+    """(model, head name, normalisation stats or None, source hash, DP-replaced modules) for
+    ``torchvision:<name>`` or a Hugging Face image-classifier folder, frozen as asked."""
+    from ..data.fingerprint import sha256_file, sha256_tree
+
+    stats = None
+    if model.startswith(TORCHVISION_PREFIX):
+        net, head = load_torchvision_classifier(model, num_classes=len(classes), weights=weights)
+        source_hash = sha256_file(weights) if weights else "random-init"
+    else:
+        net, stats = load_hf_image_classifier(Path(model), labels=classes)
+        head = "classifier"
+        source_hash = sha256_tree(Path(model))
+    replaced: list[str] = []
+    if dp:
+        net, replaced = fix_for_dp(net)
+    freeze_image_model(net, freeze, head=head)
+    return net, head, stats, source_hash, replaced
+
+
 def fine_tune_images(
     data_dir: Path,
     *,
@@ -48,24 +68,13 @@ def fine_tune_images(
     image-classifier folder. Under DP, BatchNorm layers are replaced (``ModuleValidator.fix``) and
     the replacements are listed in the privacy evidence.
     """
-    from ..data.fingerprint import sha256_file, sha256_tree
     from ..stages import split_indices
     from .device import seed_everything
 
     seed_everything(settings.seed)
     data = scan_image_folder(Path(data_dir))
-    stats = None
-    if model.startswith(TORCHVISION_PREFIX):
-        net, head = load_torchvision_classifier(model, num_classes=len(data.classes), weights=weights)
-        source_hash = sha256_file(weights) if weights else "random-init"
-    else:
-        net, stats = load_hf_image_classifier(Path(model), labels=data.classes)
-        head = "classifier"
-        source_hash = sha256_tree(Path(model))
-    replaced: list[str] = []
-    if privacy is not None:
-        net, replaced = fix_for_dp(net)
-    freeze_image_model(net, freeze, head=head)
+    net, head, stats, source_hash, replaced = build_image_model(model, weights=weights, classes=data.classes,
+                                                                freeze=freeze, dp=privacy is not None)
     labels = [str(t) for t in data.targets]
     split = split_indices(labels, test_size=test_size, seed=settings.seed)
     train_idx, validation = split.train, None

@@ -47,6 +47,8 @@ class TrainSettings:
     checkpoint_dir: Path | None = None
     resume: bool = False
     plan: str = ""
+    max_physical_batch_size: int | None = None
+    run_config: str | None = None  # JSON saved beside fresh checkpoints, so ``--resume CKPT`` can rebuild the run
 
 
 @dataclass
@@ -90,6 +92,13 @@ def image_forward(model, batch, device: str):
     images, labels = batch
     out = model(images.to(device))
     return getattr(out, "logits", out), labels.to(device)
+
+
+def _clear_skip_signals(optimizer) -> None:
+    """Forget BatchMemoryManager's pending 'skip the next step' signals (DP optimizers only)."""
+    queue = getattr(optimizer, "_step_skip_queue", None)
+    if queue is not None:
+        queue.clear()
 
 
 def unwrap(model):
@@ -159,7 +168,10 @@ def train_classifier(
 
     DP: the noise multiplier is calibrated so ``privacy.target_epsilon`` is spent over the
     planned epochs; training stops before a step that would take epsilon above
-    ``max_epsilon``. With ``validation`` and ``settings.patience``, stops early when validation
+    ``max_epsilon``. Under DP, a logical (Poisson) batch larger than
+    ``settings.max_physical_batch_size`` is split by Opacus' ``BatchMemoryManager``: the
+    clipped gradients of its parts are summed and one noisy step is taken per logical batch,
+    so steps and epsilon are those of the unsplit run. With ``validation`` and ``settings.patience``, stops early when validation
     accuracy has not improved for ``patience`` epochs and keeps the best epoch's weights.
     ``on_step(step, total)`` reports progress.
     """
@@ -189,6 +201,12 @@ def train_classifier(
                              noise_generator=noise_gen)
         model, optimizer, criterion, loader = setup.model, setup.optimizer, setup.criterion, setup.loader
         q = float(loader.sample_rate)
+        physical = settings.max_physical_batch_size
+        if physical is not None and physical < settings.batch_size:
+            from opacus.utils.batch_memory_manager import BatchMemoryManager
+
+            with BatchMemoryManager(data_loader=loader, max_physical_batch_size=physical, optimizer=optimizer) as split:
+                loader = split  # physical batches; the optimizer steps once per logical batch
     schedule = (lambda s: max(0.0, 1.0 - s / max(total, 1))) if settings.scheduler == "linear" else (lambda s: 1.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(getattr(optimizer, "original_optimizer", optimizer), schedule)
 
@@ -199,6 +217,10 @@ def train_classifier(
     resumed_from = None
     if folder is not None:
         prepare_dir(folder, resume=settings.resume)
+        if settings.run_config is not None and not settings.resume:
+            from ..config import SAVED_CONFIG
+
+            (folder / SAVED_CONFIG).write_text(settings.run_config, encoding="utf-8")
         if settings.resume:
             loaded = load_checkpoint(folder, plan=settings.plan, model=unwrap(model), optimizer=optimizer,
                                      scheduler=scheduler)
@@ -232,6 +254,7 @@ def train_classifier(
                 batches = iter(loader)
                 for _ in range(state.step_in_epoch):
                     next(batches)
+                _clear_skip_signals(optimizer)  # replayed batches signalled steps that are not taken again
                 restore_host_rng(state, rng)
                 if noise_gen is not None:
                     noise_gen.set_state(rng["gen_noise"].to(noise_gen.get_state().device))
@@ -239,15 +262,16 @@ def train_classifier(
             else:
                 epoch_start = sampler_gen.get_state()
                 batches = iter(loader)
+            logical_start = True
             for batch in batches:
-                if privacy is not None and max_epsilon is not None:
+                if logical_start and privacy is not None and max_epsilon is not None:
                     upcoming = with_one_more_step(ledger.history, noise_multiplier=sigma, sample_rate=q)
                     if epsilon_from_history(upcoming, delta=privacy.delta, accountant=privacy.accountant) > max_epsilon:
                         stop_reason = (f"stopped before step {state.steps + 1}: it would take epsilon above "
                                        f"{max_epsilon}")
                         stopping = True
                         break
-                if ledger is not None:
+                if logical_start and ledger is not None:
                     ledger.record(noise_multiplier=sigma, sample_rate=q)
                 optimizer.zero_grad(set_to_none=True)
                 labels_in = batch[-1]
@@ -263,11 +287,14 @@ def train_classifier(
                     optimizer.step()
                     loss_value = float(loss.detach()) * labels.shape[0]
                     state.seen += labels.shape[0]
+                state.running_loss += loss_value
+                state.step_in_epoch += 1  # physical batches consumed in this epoch
+                logical_start = not getattr(optimizer, "_is_last_step_skipped", False) or labels_in.numel() == 0
+                if not logical_start:
+                    continue  # part of a logical batch: gradients accumulate, no step yet
                 if setup is not None or labels_in.numel():
                     scheduler.step()
                     state.steps += 1
-                state.running_loss += loss_value
-                state.step_in_epoch += 1
                 if ledger is not None:
                     eps = epsilon_from_history(ledger.history, delta=privacy.delta, accountant=privacy.accountant)
                     state.curve.append([state.steps, round(eps, 6)])

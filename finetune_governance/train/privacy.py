@@ -171,6 +171,7 @@ def noise_only_step(optimizer) -> None:
     """
     import torch
 
+    optimizer._check_skip_next_step()  # consume BatchMemoryManager's signal for this (empty) batch
     for p in optimizer.params:
         p.summed_grad = torch.zeros_like(p)
     optimizer.add_noise()
