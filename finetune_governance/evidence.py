@@ -85,6 +85,7 @@ class EntitySummary(Record):
     count: int = Field(description="Number of detected spans.")
     records: int = Field(description="Number of records with at least one span.")
     record_rate: float = Field(description="records / records scanned.")
+    score_threshold: float | None = Field(default=None, description="Score cut-off (0-1) applied to this entity type.")
     previews: list[MaskedPreview]
 
 
