@@ -95,6 +95,13 @@ class ResidualSummary(Record):
     by_entity: dict[str, int]
 
 
+class FieldSummary(Record):
+    field: str = Field(description="Where values were found: 'file_name' or an EXIF field name (image datasets).")
+    entity_type: str
+    count: int = Field(description="Number of values found in this field.")
+    records: int = Field(description="Number of images with at least one such value in this field.")
+
+
 class ScanEvidence(Record):
     column: str
     records_scanned: int
@@ -108,6 +115,7 @@ class ScanEvidence(Record):
     records_with_pii: int
     blocked_entities: list[str] = Field(description="Entity types with action block that were found.")
     residual: ResidualSummary | None = None
+    by_field: list[FieldSummary] = Field(default_factory=list, description="Per field and entity type (image datasets).")
     redaction_passes: int = Field(default=1, description="Redact-and-re-scan passes run before the residual was measured.")
     seconds: float
 
