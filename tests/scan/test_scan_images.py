@@ -81,3 +81,19 @@ def test_block_writes_nothing(folder: Path, tmp_path: Path, analyzer_info) -> No
 def test_not_an_image_folder(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no images found"):
         scan_image_folder(tmp_path, PiiParams())
+
+
+def test_scan_command_on_image_folder(folder: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from finetune_governance.cli import main
+
+    out, redacted = tmp_path / "out", tmp_path / "clean"
+    result = CliRunner().invoke(main, ["scan", "--policy", "gdpr", "--data", str(folder), "--output", str(out),
+                                       "--redact-to", str(redacted), "--run-id", "img", "--workers", "1"])
+    assert result.exit_code in (0, 1), result.output
+    audit = json.loads((out / "img" / "audit.json").read_text())
+    assert audit["scan"]["records_scanned"] == 5 and audit["scan"]["by_field"]
+    written = " ".join(p.read_text(errors="ignore") for p in out.rglob("*") if p.is_file())
+    written += " ".join(str(p) for p in redacted.rglob("*")) + result.output
+    assert not any(c in written for c in CANARIES)
