@@ -206,6 +206,9 @@ def run_stream(args) -> dict:
             for chunk in iter_text_chunks(path, text_column="text", chunk_records=args.chunk_records):
                 tally.add(chunk, to_hits(scanner.scan(chunk), first_record=first), first_record=first)
                 first += len(chunk)
+                if first % 100_000 < len(chunk):
+                    print(json.dumps({"progress_records": first, "seconds": round(time.perf_counter() - t0, 1),
+                                      "peak_memory": peak_rss_mib()}), file=sys.stderr, flush=True)
             seen, analysed = scanner.segments_seen, scanner.segments_analysed
         scan_s = time.perf_counter() - t0
     return {

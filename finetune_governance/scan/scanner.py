@@ -1,5 +1,9 @@
 """The fast scan: distinct sentences once, NER in batches, cheap pre-filters, two processes.
 
+NER runs only on segments the NER gate lets through (``nergate.py``); Presidio's NLP
+artifacts are built only for segments some entity type can occur in. What each measure
+buys, and what was tried and rejected, is in ``bench/README.md``.
+
 ``Scanner.scan`` takes a batch of texts and returns per-record spans; it keeps a bounded
 cache of analysed segments between batches, so a file streamed in chunks never re-analyses
 a sentence it has seen. With ``workers > 1`` segments are analysed in forked processes
