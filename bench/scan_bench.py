@@ -11,6 +11,10 @@ Precision, recall and F2 per entity type and overall: a prediction is correct wh
 overlaps a planted span of the same type; predictions of types that were not planted are
 false positives (listed per type: the "before/after" of the false-positive rules).
 
+``--ner-gate-check`` runs the full NER over every distinct segment of the corpus and
+counts the entities of the segments the NER gate skips (``scan/nergate.py``), split into
+those inside a structured hit (dropped by the scanner anyway) and the rest (lost).
+
 ``--stream-records N`` instead writes an N-record CSV in chunks and scans it streaming
 (bounded memory), reporting records/s and peak RSS. The last line printed is JSON.
 
@@ -139,6 +143,36 @@ def run_compare(args) -> dict:
     }
 
 
+def run_gate_check(args) -> dict:
+    """Entities the full NER finds in the segments the NER gate skips."""
+    from finetune_governance.scan import build_analyzer
+    from finetune_governance.scan.engine import NER_MAPPING
+    from finetune_governance.scan.nergate import needs_ner
+    from finetune_governance.scan.scanner import ScanSettings, analyse_segments
+    from finetune_governance.scan.segments import split_segments
+
+    records, _ = generate(args.records, seed=args.seed, pii_rate=args.pii_rate)
+    params = pii_params(args.policy)
+    analyzer, info = build_analyzer(recognizers=params.recognizers, countries=params.countries)
+    segments = list(dict.fromkeys(s for r in records for _, s in split_segments(r["text"])))
+    skipped = [s for s in segments if not needs_ner(s)]
+    nlp = analyzer.nlp_engine.nlp["en"]
+    settings = ScanSettings(entities=tuple(info.supported_entities), score_threshold=params.score_threshold)
+    structured = analyse_segments(analyzer, skipped, settings)
+    inside = lost = 0
+    for doc, spans in zip(nlp.pipe(skipped, batch_size=256), structured):
+        for ent in doc.ents:
+            if NER_MAPPING.get(ent.label_) not in ("PERSON", "LOCATION", "NRP"):
+                continue
+            if any(s <= ent.start_char and ent.end_char <= e for s, e, t, _ in spans if t not in ("PERSON", "LOCATION", "NRP")):
+                inside += 1
+            else:
+                lost += 1
+    return {"bench": "ner-gate", "records": len(records), "distinct_segments": len(segments),
+            "segments_skipped": len(skipped), "ner_entities_in_skipped": inside + lost,
+            "inside_structured_hits": inside, "lost": lost}
+
+
 def write_corpus(path: Path, n: int, *, seed: int, pii_rate: float, chunk: int = 50_000) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = None
@@ -172,6 +206,9 @@ def run_stream(args) -> dict:
             for chunk in iter_text_chunks(path, text_column="text", chunk_records=args.chunk_records):
                 tally.add(chunk, to_hits(scanner.scan(chunk), first_record=first), first_record=first)
                 first += len(chunk)
+                if first % 100_000 < len(chunk):
+                    print(json.dumps({"progress_records": first, "seconds": round(time.perf_counter() - t0, 1),
+                                      "peak_memory": peak_rss_mib()}), file=sys.stderr, flush=True)
             seen, analysed = scanner.segments_seen, scanner.segments_analysed
         scan_s = time.perf_counter() - t0
     return {
@@ -192,10 +229,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--policy", default="gdpr")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--stream-records", type=int, default=None)
+    parser.add_argument("--ner-gate-check", action="store_true", help="Count NER entities the NER gate skips.")
     parser.add_argument("--chunk-records", type=int, default=10_000)
     parser.add_argument("--cache-size", type=int, default=200_000)
     args = parser.parse_args(argv)
-    result = run_stream(args) if args.stream_records else run_compare(args)
+    if args.ner_gate_check:
+        result = run_gate_check(args)
+    else:
+        result = run_stream(args) if args.stream_records else run_compare(args)
     print(json.dumps(result))
     return 0
 

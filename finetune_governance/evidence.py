@@ -85,6 +85,7 @@ class EntitySummary(Record):
     count: int = Field(description="Number of detected spans.")
     records: int = Field(description="Number of records with at least one span.")
     record_rate: float = Field(description="records / records scanned.")
+    score_threshold: float | None = Field(default=None, description="Score cut-off (0-1) applied to this entity type.")
     previews: list[MaskedPreview]
 
 
@@ -92,6 +93,13 @@ class ResidualSummary(Record):
     records: int = Field(description="Records that still contain a detection after redaction.")
     rate: float
     by_entity: dict[str, int]
+
+
+class FieldSummary(Record):
+    field: str = Field(description="Where values were found: 'file_name' or an EXIF field name (image datasets).")
+    entity_type: str
+    count: int = Field(description="Number of values found in this field.")
+    records: int = Field(description="Number of images with at least one such value in this field.")
 
 
 class ScanEvidence(Record):
@@ -107,6 +115,7 @@ class ScanEvidence(Record):
     records_with_pii: int
     blocked_entities: list[str] = Field(description="Entity types with action block that were found.")
     residual: ResidualSummary | None = None
+    by_field: list[FieldSummary] = Field(default_factory=list, description="Per field and entity type (image datasets).")
     redaction_passes: int = Field(default=1, description="Redact-and-re-scan passes run before the residual was measured.")
     seconds: float
 

@@ -93,8 +93,8 @@ def scan_and_redact(
     unique = len({t for t in texts if t})
     advance = progress.track("Scanning for PII", len(texts))
     hits = scan_texts(texts, analyzer=analyzer, entities=entities, score_threshold=params.score_threshold,
-                      on_progress=advance, workers=workers)
-    summaries = summarise(texts, hits, action_for=action_for)
+                      score_thresholds=params.score_thresholds, on_progress=advance, workers=workers)
+    summaries = summarise(texts, hits, action_for=action_for, threshold_for=params.threshold_for)
     blocked = [s.entity_type for s in summaries if s.action == "block"]
     evidence = ScanEvidence(
         column=column,
@@ -125,7 +125,8 @@ def scan_and_redact(
     while True:
         advance = progress.track(f"Re-scanning redacted records (pass {passes})", len(changed))
         rescanned = scan_texts([redacted[i] for i in changed], analyzer=analyzer, entities=entities,
-                               score_threshold=params.score_threshold, on_progress=advance, workers=workers)
+                               score_threshold=params.score_threshold, score_thresholds=params.score_thresholds,
+                               on_progress=advance, workers=workers)
         left = [j for j, record_hits in enumerate(rescanned)
                 if any(h.entity_type not in allowed for h in record_hits)]
         if not left or passes >= MAX_REDACTION_PASSES:

@@ -61,6 +61,8 @@ def run_scan(
     column = text_column or (sheet.columns.text if sheet is not None else "text")
     if redact_to is not None and redact_to.resolve() == Path(data).resolve():
         raise UsageError(f"--redact-to {redact_to}: must differ from --data; the scan never overwrites its input")
+    if redact_to is not None and Path(data).is_dir() and redact_to.exists() and any(redact_to.iterdir()):
+        raise UsageError(f"--redact-to {redact_to}: for an image folder, give a new or empty folder")
     run_id = run_id or new_run_id()
     out_dir = output / run_id
     evidence = RunEvidence(
@@ -74,8 +76,15 @@ def run_scan(
         evidence.stages_run.append("declare")
     if progress is not None:
         progress.stage("Scanning for PII and secrets")
-    evidence.scan = scan_file(Path(data), text_column=column, params=_pii_params(resolved), hash_key=hash_key,
-                              redact_to=redact_to, workers=workers, plugins=tuple(resolved.plugins))
+    if Path(data).is_dir():
+        from ..scan.images import scan_image_folder
+
+        evidence.config["text_column"] = None
+        evidence.scan, _ = scan_image_folder(Path(data), _pii_params(resolved), hash_key=hash_key,
+                                             redact_to=redact_to, workers=workers, plugins=tuple(resolved.plugins))
+    else:
+        evidence.scan = scan_file(Path(data), text_column=column, params=_pii_params(resolved), hash_key=hash_key,
+                                  redact_to=redact_to, workers=workers, plugins=tuple(resolved.plugins))
     evidence.stages_run.append("scan")
     attach_plugins(evidence, resolved)
     out_dir.mkdir(parents=True, exist_ok=False)
@@ -88,12 +97,13 @@ def run_scan(
 
 @click.command("scan")
 @click.option("--policy", required=True, metavar="NAME|PATH", help="Policy file, or a bundled pack by name.")
-@click.option("--data", required=True, type=click.Path(path_type=Path), help="Dataset (CSV, JSONL or Parquet).")
+@click.option("--data", required=True, type=click.Path(path_type=Path),
+              help="Dataset: a CSV, JSONL or Parquet file, or an ImageFolder directory (<class>/<image>).")
 @click.option("--datasheet", type=click.Path(path_type=Path), default=None,
               help="The dataset's declarations (default: datasheet.yaml beside the data, when present).")
 @click.option("--text-column", default=None, help="Column holding the text (default: the datasheet's, else 'text').")
 @click.option("--redact-to", type=click.Path(path_type=Path), default=None,
-              help="Write the redacted dataset here (same columns; .csv, .jsonl or .parquet).")
+              help="Write the redacted dataset here (same columns; .csv, .jsonl or .parquet; a folder for images).")
 @click.option("--output", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
               help="Reports root; the scan writes <output>/<run-id>/.")
 @click.option("--run-id", default=None, help="Name of the report folder (default: UTC time + random suffix).")

@@ -135,6 +135,9 @@ class PiiParams(StrictModel):
     """How the scan treats each entity type, and how clean the redacted data must be."""
 
     score_threshold: float = Field(default=0.5, ge=0.0, le=1.0, description="Presidio score at or above which a hit counts.")
+    score_thresholds: dict[str, float] = Field(
+        default_factory=dict, description="Score cut-off (0-1) per entity type, overriding score_threshold for that type."
+    )
     actions: dict[str, PiiAction] = Field(default_factory=dict, description="Action per Presidio entity type.")
     default_action: PiiAction = Field(default="redact", description="Action for entity types not listed in actions.")
     entities: list[str] | None = Field(default=None, description="Entity types to scan (default: all supported).")
@@ -154,13 +157,25 @@ class PiiParams(StrictModel):
             return [c.lower() for c in value]
         return value
 
-    @field_validator("actions")
+    @field_validator("actions", "score_thresholds")
     @classmethod
-    def _upper_case_entities(cls, value: dict[str, PiiAction]) -> dict[str, PiiAction]:
+    def _upper_case_entities(cls, value: dict) -> dict:
         bad = [k for k in value if k != k.upper()]
         if bad:
             raise ValueError(f"entity types are upper case, e.g. '{bad[0].upper()}'")
         return value
+
+    @field_validator("score_thresholds")
+    @classmethod
+    def _thresholds_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, v in value.items() if not 0.0 <= v <= 1.0]
+        if bad:
+            raise ValueError(f"score_thresholds.{bad[0]}: a score cut-off is between 0 and 1, not {value[bad[0]]}")
+        return value
+
+    def threshold_for(self, entity: str) -> float:
+        """The score cut-off (0-1) that applies to ``entity``."""
+        return self.score_thresholds.get(entity, self.score_threshold)
 
 
 class PiiRule(RuleBase):

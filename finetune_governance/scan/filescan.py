@@ -84,7 +84,8 @@ def scan_file(
     tally, first, unique = Tally(), 0, set()
     residual_records, residual_by = 0, defaultdict(int)
     allowed = {e for e in plan.entities if action_for(e) == "allow"}
-    settings = ScanSettings(entities=plan.entities, score_threshold=params.score_threshold)
+    settings = ScanSettings(entities=plan.entities, score_threshold=params.score_threshold,
+                            score_thresholds=tuple(sorted(params.score_thresholds.items())))
     try:
         with Scanner(analyzer, settings, workers=workers) as scanner:
             for frame in iter_frames(path, text_column=text_column, chunk_records=chunk_records):
@@ -111,7 +112,7 @@ def scan_file(
             writer.close()
     if first == 0:
         raise DataError(f"{path}: no records; expected a header and at least one record")
-    summaries = tally.summaries(action_for=action_for)
+    summaries = tally.summaries(action_for=action_for, threshold_for=params.threshold_for)
     blocked = [s.entity_type for s in summaries if s.action == "block"]
     limitations = list(plan.limitations)
     if blocked and redact_to is not None and redact_to.exists():

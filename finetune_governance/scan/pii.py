@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from ..evidence import EntitySummary, MaskedPreview, ResidualSummary
 
@@ -63,15 +63,19 @@ def scan_texts(
     on_progress: Callable[[int], None] | None = None,
     workers: int = 1,
     chunk_records: int = 20_000,
+    score_thresholds: Mapping[str, float] | None = None,
 ) -> list[list[Hit]]:
     """Per record, the spans found at or above ``score_threshold`` (0-1).
+
+    ``score_thresholds`` overrides the cut-off per entity type.
 
     Texts are scanned ``chunk_records`` at a time; ``workers`` processes analyse the
     distinct sentences (see ``Scanner``). ``on_progress`` receives records done.
     """
     from .scanner import Scanner, ScanSettings
 
-    settings = ScanSettings(entities=tuple(entities), score_threshold=score_threshold, batch_size=batch_size)
+    settings = ScanSettings(entities=tuple(entities), score_threshold=score_threshold, batch_size=batch_size,
+                            score_thresholds=tuple(sorted((score_thresholds or {}).items())))
     hits: list[list[Hit]] = []
     with Scanner(analyzer, settings, workers=workers) as scanner:
         for first in range(0, len(texts), chunk_records):
@@ -114,7 +118,10 @@ class Tally:
                         MaskedPreview(record=hit.record, preview=mask_value(value), score=round(hit.score, 3))
                     )
 
-    def summaries(self, *, action_for: Callable[[str], str]) -> list[EntitySummary]:
+    def summaries(
+        self, *, action_for: Callable[[str], str], threshold_for: Callable[[str], float] | None = None
+    ) -> list[EntitySummary]:
+        """One summary per entity type found; ``threshold_for`` gives the cut-off recorded per type."""
         total = max(self.records_total, 1)
         return [
             EntitySummary(
@@ -123,6 +130,7 @@ class Tally:
                 count=self.counts[entity],
                 records=self.records[entity],
                 record_rate=round(self.records[entity] / total, 6),
+                score_threshold=threshold_for(entity) if threshold_for is not None else None,
                 previews=list(self.previews[entity]),
             )
             for entity in sorted(self.counts, key=lambda e: (-self.counts[e], e))
@@ -134,11 +142,12 @@ def summarise(
     hits: list[list[Hit]],
     *,
     action_for: Callable[[str], str],
+    threshold_for: Callable[[str], float] | None = None,
 ) -> list[EntitySummary]:
-    """Counts, affected records and masked previews per entity type."""
+    """Counts, affected records, score cut-off and masked previews per entity type."""
     tally = Tally()
     tally.add(texts, hits)
-    return tally.summaries(action_for=action_for)
+    return tally.summaries(action_for=action_for, threshold_for=threshold_for)
 
 
 def residual(hits: list[list[Hit]], *, ignore: set[str], total: int) -> ResidualSummary:

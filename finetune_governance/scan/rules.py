@@ -7,6 +7,11 @@
   number passes the NHS checksum one time in eleven) is a phone number.
 - ``DATE_TIME`` counts only when it looks like a calendar date (a digit group such as
   ``03/04/1985`` or a four-digit year); "today" or "6 am" is not personal data.
+- A NER span (``PERSON``, ``LOCATION``, ``NRP``) that lies inside a span of a structured
+  type (street address, e-mail address, phone, card, IBAN, IP address) is part of that
+  value: "Willow Lane" in "8819 Willow Lane" is the street address, not a second
+  location. The structured hit covers it for redaction. URLs are not containers: a
+  policy may allow URLs while a name inside one must still be found.
 """
 
 from __future__ import annotations
@@ -58,3 +63,19 @@ def drop_false_positives(text: str, results: Sequence, *, context: dict[str, tup
             continue
         kept.append(result)
     return kept
+
+
+#: entity types whose spans hold a NER entity as part of their value
+CONTAINERS = frozenset({
+    "STREET_ADDRESS", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS",
+})
+NER_TYPES = frozenset({"PERSON", "LOCATION", "NRP"})
+
+
+def drop_inside_patterns(results: Sequence) -> list:
+    """``results`` without NER spans that lie inside a span of a ``CONTAINERS`` type."""
+    containers = [r for r in results if r.entity_type in CONTAINERS]
+    return [
+        r for r in results
+        if r.entity_type not in NER_TYPES or not any(c.start <= r.start and r.end <= c.end for c in containers)
+    ]

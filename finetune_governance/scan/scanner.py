@@ -1,5 +1,9 @@
 """The fast scan: distinct sentences once, NER in batches, cheap pre-filters, two processes.
 
+NER runs only on segments the NER gate lets through (``nergate.py``); Presidio's NLP
+artifacts are built only for segments some entity type can occur in. What each measure
+buys, and what was tried and rejected, is in ``bench/README.md``.
+
 ``Scanner.scan`` takes a batch of texts and returns per-record spans; it keeps a bounded
 cache of analysed segments between batches, so a file streamed in chunks never re-analyses
 a sentence it has seen. With ``workers > 1`` segments are analysed in forked processes
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from .prefilter import candidate_entities
-from .rules import drop_false_positives
+from .rules import drop_false_positives, drop_inside_patterns
 from .secrets import SECRET_ENTITIES, find_secrets
 from .segments import split_segments
 
@@ -26,11 +30,16 @@ _STATE: dict[str, object] = {}
 
 @dataclass(frozen=True)
 class ScanSettings:
-    """What to look for: Presidio entity types, secret types, and the score cut-off (0-1)."""
+    """What to look for: Presidio entity types, secret types, and the score cut-offs (0-1).
+
+    ``score_threshold`` applies to every entity type without its own entry in
+    ``score_thresholds`` (pairs of entity type and cut-off).
+    """
 
     entities: tuple[str, ...]
     score_threshold: float
     batch_size: int = 256
+    score_thresholds: tuple[tuple[str, float], ...] = ()
 
     @property
     def presidio_entities(self) -> tuple[str, ...]:
@@ -40,16 +49,39 @@ class ScanSettings:
     def secret_entities(self) -> frozenset[str]:
         return frozenset(e for e in self.entities if e in SECRET_ENTITIES)
 
+    def threshold_for(self, entity: str) -> float:
+        """The score cut-off of ``entity``."""
+        return dict(self.score_thresholds).get(entity, self.score_threshold)
 
-def _artifacts(analyzer, segments: list[str], settings: ScanSettings):
+
+def _ner_docs(analyzer, segments: list[str], settings: ScanSettings) -> list:
+    """Per segment, the spaCy doc with NER run, or None where the NER gate skips it."""
     from .engine import NER_ENTITIES
+    from .nergate import needs_ner
+
+    docs: list = [None] * len(segments)
+    if not any(e in NER_ENTITIES for e in settings.presidio_entities):
+        return docs
+    chosen = [i for i, s in enumerate(segments) if needs_ner(s)]
+    nlp = analyzer.nlp_engine.nlp["en"]
+    for i, doc in zip(chosen, nlp.pipe([segments[i] for i in chosen], batch_size=settings.batch_size)):
+        docs[i] = doc
+    return docs
+
+
+def _artifact(analyzer, segment: str, doc):
+    """Presidio's NLP artifacts of ``segment`` (``doc``: its NER-read doc, or None: tokens only)."""
+    from presidio_analyzer.nlp_engine import NlpArtifacts
+    from spacy.attrs import IDX, LOWER
 
     engine = analyzer.nlp_engine
-    needs_ner = any(e in NER_ENTITIES for e in settings.presidio_entities)
-    if needs_ner:
-        return (art for _, art in engine.process_batch(segments, language="en", batch_size=settings.batch_size))
-    nlp = engine.nlp["en"]
-    return (engine._doc_to_nlp_artifact(nlp.make_doc(s), "en") for s in segments)
+    if doc is None:
+        doc = engine.nlp["en"].make_doc(segment)
+    entities, scores = engine._get_updated_entities(engine._get_entities(doc), engine._get_scores_for_entities(doc))
+    table = doc.to_array([IDX, LOWER]).tolist() if len(doc) else []
+    strings = doc.vocab.strings
+    return NlpArtifacts(entities=entities, tokens=doc, tokens_indices=[row[0] for row in table],
+                        lemmas=[strings[row[1]] for row in table], nlp_engine=engine, language="en", scores=scores)
 
 
 def context_words(analyzer) -> dict[str, tuple[str, ...]]:
@@ -62,20 +94,29 @@ def context_words(analyzer) -> dict[str, tuple[str, ...]]:
 
 
 def analyse_segments(analyzer, segments: list[str], settings: ScanSettings) -> list[tuple[Span, ...]]:
-    """Spans per segment: Presidio (pre-filtered, false positives removed) plus secrets."""
+    """Spans per segment: Presidio (pre-filtered, false positives removed) plus secrets.
+
+    NLP artifacts are built only for segments some entity type can occur in; NER runs
+    only on segments the NER gate (``nergate.py``) lets through.
+    """
+    from .engine import NER_MAPPING
+
     out: list[tuple[Span, ...]] = []
     context = context_words(analyzer)
     presidio = settings.presidio_entities
-    for segment, art in zip(segments, _artifacts(analyzer, segments, settings)):
+    floor = min((settings.threshold_for(e) for e in settings.entities), default=settings.score_threshold)
+    for segment, doc in zip(segments, _ner_docs(analyzer, segments, settings)):
         spans: list[Span] = []
-        wanted = candidate_entities(segment, presidio, ner_found={e.label_ for e in art.entities})
+        found = {NER_MAPPING.get(e.label_, e.label_) for e in doc.ents} if doc is not None else set()
+        wanted = candidate_entities(segment, presidio, ner_found=found)
         if wanted:
-            results = analyzer.analyze(text=segment, language="en", entities=wanted,
-                                       score_threshold=settings.score_threshold, nlp_artifacts=art)
-            spans += [(r.start, r.end, r.entity_type, float(r.score)) for r in drop_false_positives(segment, results, context=context)]
+            results = analyzer.analyze(text=segment, language="en", entities=wanted, score_threshold=floor,
+                                       nlp_artifacts=_artifact(analyzer, segment, doc))
+            results = drop_inside_patterns(drop_false_positives(segment, results, context=context))
+            spans += [(r.start, r.end, r.entity_type, float(r.score)) for r in results]
         if settings.secret_entities:
             spans += [(s.start, s.end, s.entity_type, s.score) for s in find_secrets(segment, entities=settings.secret_entities)]
-        out.append(tuple(spans))
+        out.append(tuple(sp for sp in spans if sp[3] >= settings.threshold_for(sp[2])))
     return out
 
 
