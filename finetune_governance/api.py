@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import secrets
 import shlex
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +26,8 @@ from .plugins.record import attach_plugins, render_sections, run_collectors
 from .policy.schema import PiiParams, ResolvedPolicy
 from .assess import fairness_settings
 from .report import write_reports
-from .stages import Progress, SilentProgress, assess_stage, declare, scan_and_redact, split_indices, train_stage
+from .stages import (Progress, SilentProgress, assess_stage, declare, scan_and_redact, scan_and_redact_images,
+                     split_indices, train_stage)
 
 log = logging.getLogger("finetune_governance")
 
@@ -134,15 +137,21 @@ def run(request: RunRequest, *, progress: Progress | None = None) -> RunOutcome:
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False  # the run log is the file; the console shows progress only
+    # an image run trains on a redacted copy (renamed, metadata stripped), removed afterwards
+    workdir = Path(tempfile.mkdtemp(prefix="ftg-redacted-images-")) if dataset.path.is_dir() else None
     try:
-        return _run_stages(request, progress, policy, datasheet, dataset, classes, favourable, run_id, out_dir)
+        return _run_stages(request, progress, policy, datasheet, dataset, classes, favourable, run_id, out_dir,
+                           workdir)
     finally:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
         log.removeHandler(handler)
         handler.close()
         progress.done()
 
 
-def _run_stages(request, progress, policy, datasheet, dataset, classes, favourable, run_id, out_dir) -> RunOutcome:
+def _run_stages(request, progress, policy, datasheet, dataset, classes, favourable, run_id, out_dir,
+                workdir: Path | None = None) -> RunOutcome:
     config: RunConfig = request.config
     from .train.device import pick_device
 
@@ -181,8 +190,12 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
     )
 
     progress.stage("Stage 2/4: scanning for PII and redacting")
-    scan = scan_and_redact(dataset.texts, column=dataset.text_column, params=_pii_params(policy),
-                           hash_key=request.hash_key, progress=progress, plugins=tuple(policy.plugins))
+    if workdir is not None:
+        scan = scan_and_redact_images(dataset.path, dataset.texts, params=_pii_params(policy), hash_key=request.hash_key,
+                                      progress=progress, redact_to=workdir / "images", plugins=tuple(policy.plugins))
+    else:
+        scan = scan_and_redact(dataset.texts, column=dataset.text_column, params=_pii_params(policy),
+                               hash_key=request.hash_key, progress=progress, plugins=tuple(policy.plugins))
     evidence.scan = scan.evidence
     evidence.stages_run.append("scan")
     run_collectors(host, evidence, stage="scan", policy=policy, data_path=str(dataset.path),
@@ -195,13 +208,12 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
             scan.evidence.blocked_entities)
         log.warning("stopped before training: %s", evidence.stopped_early)
     else:
-        evidence.dataset.redacted_sha256 = sha256_texts(scan.redacted)
         texts = scan.redacted
-        if dataset.path.is_dir():  # images train on pixels; their file names were only scanned
-            from .train.image_stage import IMAGE_SCAN_NOTE
-
-            texts = dataset.texts
-            evidence.scan.limitations.append(IMAGE_SCAN_NOTE)
+        if workdir is not None:  # images train on the redacted copy: renamed, metadata stripped
+            evidence.dataset.redacted_sha256 = sha256_tree(workdir / "images")
+            config = config.model_copy(update={"data": config.data.model_copy(update={"path": workdir / "images"})})
+        else:
+            evidence.dataset.redacted_sha256 = sha256_texts(scan.redacted)
         labels = dataset.labels
         progress.stage("Stage 3/4: fine-tuning")
         trained = train_stage([texts[i] for i in split.train], [labels[i] for i in split.train], classes=classes,

@@ -7,6 +7,7 @@ gate come after.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +142,33 @@ def scan_and_redact(
     evidence.residual = residual(rescanned, ignore=allowed, total=len(texts))
     evidence.seconds = round(time.perf_counter() - started, 3)
     return ScanOutcome(evidence=evidence, redacted=redacted)
+
+
+def scan_and_redact_images(
+    root: Path,
+    files: list[str],
+    *,
+    params: PiiParams,
+    hash_key: bytes | None,
+    progress: Progress,
+    redact_to: Path,
+    plugins: tuple[str, ...] = (),
+) -> ScanOutcome:
+    """Scan an ImageFolder's file names and metadata, write the redacted copy (renamed,
+    metadata stripped) to ``redact_to`` and re-scan it; ``redacted`` maps each of ``files``
+    (paths relative to ``root``) to its path under ``redact_to``. Nothing is written when the
+    policy blocks a type that was found."""
+    from .scan.images import scan_image_folder
+
+    progress.stage("Scanning image file names and metadata, writing the redacted copy")
+    evidence, plan = scan_image_folder(root, params, hash_key=hash_key, redact_to=redact_to,
+                                       workers=min(2, os.cpu_count() or 1), plugins=plugins)
+    if evidence.blocked_entities:
+        return ScanOutcome(evidence=evidence, redacted=list(files))
+    base = Path(root).resolve()
+    renamed = {Path(a.source).resolve().relative_to(base).as_posix(): f"{a.class_name}/{a.target_name}"
+               for a in plan.actions}
+    return ScanOutcome(evidence=evidence, redacted=[renamed[f] for f in files])
 
 
 def redacted_fingerprint(texts: list[str]) -> str:

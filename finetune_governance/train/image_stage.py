@@ -1,8 +1,8 @@
 """The image path of a governed run: an ImageFolder as a table of file names, and its train stage.
 
 The run treats each image file as one record whose "text" is its path relative to the folder
-(what the PII scan reads: file names only, never pixels or EXIF metadata) and whose label is
-its class folder. Training and assessment load the pixels.
+and whose label is its class folder. The scan reads file names and EXIF metadata
+(``stages.scan_and_redact_images``); training and assessment load the pixels of the redacted copy.
 """
 
 from __future__ import annotations
@@ -12,11 +12,6 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import DataError, ModelError
-
-#: recorded as a scan limitation for image runs
-IMAGE_SCAN_NOTE = ("image folder: only file names were scanned for PII; pixels and EXIF/metadata were not "
-                   "(faces, text in images and GPS tags are not detected)")
-
 
 def is_image_data(path: Path) -> bool:
     """An ImageFolder run is one whose data path is a folder."""

@@ -122,3 +122,29 @@ def test_bad_image_input_is_one_line(tmp_path, images):
     _assert_one_line(*_run([*base, "--model", "torchvision:resnet18", "--data", str(images)]),
                      "broken.png", "cannot be decoded")
     assert not list(Path(out).rglob("audit.json")) and not Path(out).exists()
+
+
+def test_image_run_trains_on_a_copy_without_pii_names_or_metadata(tmp_path, images):
+    """File names and EXIF with PII are found, redacted (renamed, stripped) and re-scanned; the
+    run trains on that copy and writes neither the names nor the metadata values anywhere."""
+    from PIL import Image
+
+    person, artist = "Johanna Whitfield", "Bartholomew Quince"
+    for i in range(3):
+        img = Image.new("RGB", (32, 32), (40 + 8 * i, 30, 160))
+        exif = Image.Exif()
+        exif[0x013B] = artist  # Artist: an owner field
+        img.save(images / "cat" / f"{person.replace(' ', '_')}_{i}.jpg", exif=exif.tobytes())
+    code, output = _run(["--policy", "baseline", "--config", str(_config(tmp_path, images, "torchvision:resnet18")),
+                         "--output", str(tmp_path / "out"), "--run-id", "pii"])
+    assert code in (0, 1), output
+    audit = json.loads((tmp_path / "out" / "pii" / "audit.json").read_text())
+    found = {e["entity_type"]: e for e in audit["scan"]["entities"]}
+    assert found["PERSON"]["records"] >= 3 and found["EXIF_OWNER"]["records"] == 3
+    assert audit["scan"]["residual"]["records"] == 0
+    assert audit["dataset"]["records"] == 23 and audit["training"]["steps"] >= 1
+    assert audit["dataset"]["redacted_sha256"] and audit["dataset"]["redacted_sha256"] != audit["dataset"]["sha256"]
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_file() and path.suffix != ".safetensors":
+            text = path.read_text(encoding="utf-8", errors="ignore")
+            assert "Whitfield" not in text and "Quince" not in text, path.name
