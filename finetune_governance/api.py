@@ -18,11 +18,12 @@ from .config import RunConfig
 from .data.datasets import FORMATS, load_table
 from .data.datasheet import load_datasheet
 from .data.fingerprint import sha256_file, sha256_texts, sha256_tree
-from .environment import environment, git_commit
+from .environment import environment, git_commit, git_dirty
 from .evidence import DatasetEvidence, PolicyEvidence, RunEvidence
 from .gate import verdict
 from .policy import load_policy
-from .plugins.record import attach_plugins, render_sections, run_collectors
+from .plugins import PluginRecognizerError
+from .plugins.record import attach_plugins, record_plugin_failures, render_sections, run_collectors
 from .policy.schema import PiiParams, ResolvedPolicy
 from .assess import fairness_settings
 from .report import write_reports
@@ -158,7 +159,7 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
     evidence = RunEvidence(
         run_id=run_id,
         tool_version=__version__,
-        git_commit=git_commit(Path(__file__).parent),
+        git_commit=git_commit(), git_dirty=git_dirty(),
         started_at=_now(),
         command=request.command,
         config=config.model_dump(mode="json"),
@@ -190,22 +191,36 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
     )
 
     progress.stage("Stage 2/4: scanning for PII and redacting")
-    if workdir is not None:
-        scan = scan_and_redact_images(dataset.path, dataset.texts, params=_pii_params(policy), hash_key=request.hash_key,
-                                      progress=progress, redact_to=workdir / "images", plugins=tuple(policy.plugins))
-    else:
-        scan = scan_and_redact(dataset.texts, column=dataset.text_column, params=_pii_params(policy),
-                               hash_key=request.hash_key, progress=progress, plugins=tuple(policy.plugins))
-    evidence.scan = scan.evidence
-    evidence.stages_run.append("scan")
-    run_collectors(host, evidence, stage="scan", policy=policy, data_path=str(dataset.path),
-                   texts=None if scan.evidence.blocked_entities else scan.redacted, labels=dataset.labels)
-    log.info("scan: %d of %d records with PII; entities %s", scan.evidence.records_with_pii, len(dataset),
-             {e.entity_type: e.count for e in scan.evidence.entities})
+    try:
+        if workdir is not None:
+            scan = scan_and_redact_images(dataset.path, dataset.texts, params=_pii_params(policy),
+                                          hash_key=request.hash_key, progress=progress, redact_to=workdir / "images",
+                                          plugins=tuple(policy.plugins))
+        else:
+            scan = scan_and_redact(dataset.texts, column=dataset.text_column, params=_pii_params(policy),
+                                   hash_key=request.hash_key, progress=progress, plugins=tuple(policy.plugins))
+    except PluginRecognizerError as exc:  # the scan is incomplete: record it, train nothing, fail the gate
+        scan = None
+        record_plugin_failures(evidence, [exc.failure])
+        evidence.stopped_early = f"the PII scan did not complete: {exc}"
+    if scan is not None:
+        evidence.scan = scan.evidence
+        evidence.stages_run.append("scan")
+        run_collectors(host, evidence, stage="scan", policy=policy, data_path=str(dataset.path),
+                       texts=None if scan.evidence.blocked_entities else scan.redacted, labels=dataset.labels)
+        log.info("scan: %d of %d records with PII; entities %s", scan.evidence.records_with_pii, len(dataset),
+                 {e.entity_type: e.count for e in scan.evidence.entities})
 
-    if scan.evidence.blocked_entities:
+    failed_plugins = sorted({f.plugin for f in evidence.plugins.failures}) if evidence.plugins else []
+    if scan is None:
+        log.warning("stopped before training: %s", evidence.stopped_early)
+    elif scan.evidence.blocked_entities:
         evidence.stopped_early = "the policy blocks entity types found by the scan: " + ", ".join(
             scan.evidence.blocked_entities)
+        log.warning("stopped before training: %s", evidence.stopped_early)
+    elif failed_plugins:  # the gate will fail closed on them: do not spend the training
+        evidence.stopped_early = ("plugin(s) failed before training (" + ", ".join(failed_plugins) +
+                                  "); the gate fails closed, so training was skipped")
         log.warning("stopped before training: %s", evidence.stopped_early)
     else:
         texts = scan.redacted

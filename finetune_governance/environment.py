@@ -35,12 +35,44 @@ def environment(device: str) -> EnvironmentEvidence:
     )
 
 
-def git_commit(path: Path) -> str | None:
-    """The commit of the checkout holding ``path``, or None outside git."""
+def _git(path: Path, *args: str) -> str | None:
     try:
-        out = subprocess.run(
-            ["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
-        )
+        out = subprocess.run(["git", "-C", str(path), *args], capture_output=True, text=True, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def tool_checkout(package_dir: Path) -> Path | None:
+    """The git checkout of finetune-governance itself holding ``package_dir``, or None.
+
+    A checkout counts only when its top level is the package's parent folder and its
+    pyproject names this project: a tool installed in a virtual environment inside someone
+    else's repository must not report that repository's commit as its own."""
+    top = _git(package_dir, "rev-parse", "--show-toplevel")
+    if not top or Path(top).resolve() != package_dir.resolve().parent:
+        return None
+    pyproject = Path(top) / "pyproject.toml"
+    try:
+        named = 'name = "finetune-governance"' in pyproject.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return Path(top) if named else None
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def git_commit(package_dir: Path = PACKAGE_DIR) -> str | None:
+    """The commit of the tool's own checkout (see ``tool_checkout``), or None for an installed copy."""
+    top = tool_checkout(package_dir)
+    return (_git(top, "rev-parse", "HEAD") or None) if top is not None else None
+
+
+def git_dirty(package_dir: Path = PACKAGE_DIR) -> bool | None:
+    """True when the tool's own checkout has uncommitted changes to tracked files; None outside one."""
+    top = tool_checkout(package_dir)
+    if top is None:
+        return None
+    status = _git(top, "status", "--porcelain", "--untracked-files=no")
+    return None if status is None else bool(status)

@@ -349,7 +349,9 @@ class RunEvidence(Record):
     schema_version: str = EVIDENCE_SCHEMA_VERSION
     run_id: str
     tool_version: str
-    git_commit: str | None
+    git_commit: str | None = Field(description="Commit of the tool's own git checkout; null for an installed copy.")
+    git_dirty: bool | None = Field(default=None, description="The tool's checkout had uncommitted changes to tracked "
+                                   "files; null outside a checkout.")
     started_at: str
     finished_at: str | None = None
     command: str

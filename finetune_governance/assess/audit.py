@@ -19,7 +19,7 @@ from ..api import RunOutcome, new_run_id, policy_evidence
 from ..checks import evaluate
 from ..data.datasheet import load_datasheet
 from ..data.fingerprint import sha256_file
-from ..environment import environment, git_commit
+from ..environment import environment, git_commit, git_dirty
 from ..errors import DataError, UsageError
 from ..evidence import DatasetEvidence, RunEvidence
 from ..gate import verdict
@@ -98,7 +98,7 @@ def audit(request: AuditRequest) -> RunOutcome:
         raise UsageError(f"{out_dir}: already exists; choose another --run-id")
     out_dir.mkdir(parents=True)
     evidence = RunEvidence(
-        run_id=run_id, tool_version=__version__, git_commit=git_commit(Path(__file__).parent),
+        run_id=run_id, tool_version=__version__, git_commit=git_commit(), git_dirty=git_dirty(),
         started_at=_now(), command=request.command,
         config={"mode": "audit", "predictions": str(request.predictions),
                 "datasheet": str(request.datasheet) if request.datasheet else None,

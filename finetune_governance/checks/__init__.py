@@ -101,7 +101,9 @@ def _evaluate_one(rule, evidence: RunEvidence, families: dict, host) -> Finding:
     except EvidenceMissing as exc:
         return _status_only(rule, "not_run", f"not evaluated: {exc}")
     except Exception as exc:  # noqa: BLE001 - a failing check must fail closed, not crash
-        return _status_only(rule, "error", f"check raised {type(exc).__name__}: {str(exc)[:200]}")
+        owner = host.family_owner(rule.check) if family is not None else None
+        where = f" (rule family '{rule.check}' of plugin '{owner}')" if owner not in (None, "core") else ""
+        return _status_only(rule, "error", f"check raised {type(exc).__name__}{where}: {str(exc)[:200]}")
 
 
 def _plugin_findings(host, evidence: RunEvidence) -> list[Finding]:

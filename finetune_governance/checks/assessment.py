@@ -14,10 +14,31 @@ def _assessment(evidence: RunEvidence) -> AssessmentEvidence:
 
 
 def check_performance(rule: PerformanceRule, evidence: RunEvidence) -> Finding:
-    value = getattr(_assessment(evidence), rule.params.metric)
-    ok = value >= rule.params.min
-    return finding(rule, passed=ok, measured=value, threshold={"min": rule.params.min},
-                   message=f"{rule.params.metric} {value:.4f} {'meets' if ok else 'is below'} the minimum {rule.params.min}")
+    """The held-out metric is at least ``min`` and, with ``against_declared``, at least the
+    level the datasheet declares (a missing declaration fails: nothing was declared)."""
+    p = rule.params
+    value = getattr(_assessment(evidence), p.metric)
+    threshold: dict[str, float | str] = {} if p.min is None else {"min": p.min}
+    problems: list[str] = []
+    met: list[str] = []
+    if p.min is not None:
+        (met if value >= p.min else problems).append(f"the minimum {p.min}")
+    if p.against_declared:
+        if evidence.declarations is None:
+            raise EvidenceMissing("no datasheet was read, so no declared performance level")
+        declared = (evidence.declarations.declarations.get("declared_performance") or {}).get(p.metric)
+        if declared is None:
+            threshold["declared"] = "not declared"
+            problems.append(f"the datasheet declares no {p.metric} level (declared_performance.{p.metric})")
+        else:
+            threshold["declared"] = declared
+            (met if value >= declared else problems).append(f"the declared level {declared}")
+    if problems:
+        message = f"{p.metric} {value:.4f} falls short: " + "; ".join(
+            x if x.startswith("the datasheet") else f"below {x}" for x in problems)
+    else:
+        message = f"{p.metric} {value:.4f} meets " + " and ".join(met)
+    return finding(rule, passed=not problems, measured=value, threshold=threshold, message=message)
 
 
 def _features(rule: FairnessRule, assessment: AssessmentEvidence) -> list[str]:

@@ -35,9 +35,16 @@ def check_declaration(rule: DeclarationRule, evidence: RunEvidence) -> Finding:
     p = rule.params
     value = _lookup(declarations, p.field)
     threshold = {k: v for k, v in p.model_dump().items() if k != "field" and v is not None}
-    if p.only_if is not None and _empty(_lookup(declarations, p.only_if)):
-        return finding(rule, passed=True, measured=None, threshold=threshold,
-                       message=f"not applicable: '{p.only_if}' is not declared")
+    if p.only_if is not None:
+        condition = _lookup(declarations, p.only_if)
+        if _empty(condition):
+            return finding(rule, passed=True, measured=None, threshold=threshold,
+                           message=f"not applicable: '{p.only_if}' is not declared")
+        held = condition if isinstance(condition, list) else [condition]
+        if p.only_if_equals is not None and not any(v == p.only_if_equals and type(v) is type(p.only_if_equals)
+                                                    for v in held):
+            return finding(rule, passed=True, measured=None, threshold=threshold,
+                           message=f"not applicable: '{p.only_if}' is {condition!r}, not {p.only_if_equals!r}")
     if _empty(value):
         ok = not p.required
         return finding(rule, passed=ok, measured=None, threshold=threshold,

@@ -7,6 +7,7 @@ same files ``run`` writes.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -45,14 +46,15 @@ def run_scan(
     from ..api import _now, new_run_id, policy_evidence
     from ..checks import evaluate
     from ..data.datasheet import load_datasheet
-    from ..environment import environment, git_commit
+    from ..environment import environment, git_commit, git_dirty
     from ..errors import UsageError
     from ..evidence import RunEvidence
     from ..gate import verdict
     from ..policy import load_policy
     from ..report import write_reports
     from ..scan.filescan import scan_file
-    from ..plugins.record import attach_plugins
+    from ..plugins import PluginRecognizerError
+    from ..plugins.record import attach_plugins, record_plugin_failures
     from ..stages import declare
 
     resolved = scan_only(load_policy(policy))
@@ -66,7 +68,7 @@ def run_scan(
     run_id = run_id or new_run_id()
     out_dir = output / run_id
     evidence = RunEvidence(
-        run_id=run_id, tool_version=__version__, git_commit=git_commit(Path(__file__).parent), started_at=_now(),
+        run_id=run_id, tool_version=__version__, git_commit=git_commit(), git_dirty=git_dirty(), started_at=_now(),
         command=" ".join(["governed-finetune", *sys.argv[1:]]) if sys.argv else "scan",
         config={"data": str(data), "text_column": column, "redact_to": str(redact_to) if redact_to else None},
         environment=environment("cpu"), policy=policy_evidence(resolved),
@@ -76,17 +78,24 @@ def run_scan(
         evidence.stages_run.append("declare")
     if progress is not None:
         progress.stage("Scanning for PII and secrets")
-    if Path(data).is_dir():
-        from ..scan.images import scan_image_folder
-
-        evidence.config["text_column"] = None
-        evidence.scan, _ = scan_image_folder(Path(data), _pii_params(resolved), hash_key=hash_key,
-                                             redact_to=redact_to, workers=workers, plugins=tuple(resolved.plugins))
-    else:
-        evidence.scan = scan_file(Path(data), text_column=column, params=_pii_params(resolved), hash_key=hash_key,
-                                  redact_to=redact_to, workers=workers, plugins=tuple(resolved.plugins))
-    evidence.stages_run.append("scan")
     attach_plugins(evidence, resolved)
+    existed = redact_to is not None and redact_to.exists()
+    try:
+        if Path(data).is_dir():
+            from ..scan.images import scan_image_folder
+
+            evidence.config["text_column"] = None
+            evidence.scan, _ = scan_image_folder(Path(data), _pii_params(resolved), hash_key=hash_key,
+                                                 redact_to=redact_to, workers=workers, plugins=tuple(resolved.plugins))
+        else:
+            evidence.scan = scan_file(Path(data), text_column=column, params=_pii_params(resolved), hash_key=hash_key,
+                                      redact_to=redact_to, workers=workers, plugins=tuple(resolved.plugins))
+        evidence.stages_run.append("scan")
+    except PluginRecognizerError as exc:  # an incomplete scan: no redacted output, an error finding, exit 1
+        record_plugin_failures(evidence, [exc.failure])
+        evidence.stopped_early = f"the PII scan did not complete: {exc}"
+        if redact_to is not None and not existed and redact_to.exists():
+            shutil.rmtree(redact_to) if redact_to.is_dir() else redact_to.unlink()
     out_dir.mkdir(parents=True, exist_ok=False)
     evidence.findings = evaluate(resolved, evidence)
     evidence.verdict, evidence.exit_code = verdict(evidence.findings)
@@ -120,8 +129,11 @@ def scan_command(policy, data, datasheet, text_column, redact_to, output, run_id
                                  redact_to=redact_to, output=output, run_id=run_id,
                                  hash_key=key.encode() if key else None, workers=workers)
     scan = evidence.scan
-    click.echo(f"Scanned {scan.records_scanned} records: {scan.records_with_pii} with PII or secrets "
-               f"({', '.join(f'{e.entity_type} {e.count}' for e in scan.entities) or 'none'})")
+    if scan is not None:
+        click.echo(f"Scanned {scan.records_scanned} records: {scan.records_with_pii} with PII or secrets "
+                   f"({', '.join(f'{e.entity_type} {e.count}' for e in scan.entities) or 'none'})")
+    else:
+        click.echo(f"Scan stopped: {evidence.stopped_early}")
     for f in evidence.findings:
         if f.status != "pass":
             click.echo(f"  {f.status.upper():8} {f.rule_id}: {f.message}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +13,10 @@ from ..yamlio import load_model
 LawfulBasis = Literal[
     "consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests", "none"
 ]
+
+
+Art9Ground = Literal["9(2)(a)", "9(2)(b)", "9(2)(c)", "9(2)(d)", "9(2)(e)", "9(2)(f)", "9(2)(g)", "9(2)(h)",
+                    "9(2)(i)", "9(2)(j)"]
 
 
 class _Strict(BaseModel):
@@ -53,7 +57,16 @@ class Datasheet(_Strict):
     data_subjects: list[str] = Field(default_factory=list)
     contains_personal_data: bool | None = None
     special_categories: list[str] = Field(default_factory=list, description="GDPR Art. 9 categories present.")
+    special_category_ground: Art9Ground | None = Field(
+        default=None, description="The GDPR Art. 9(2) exception relied on for special categories, e.g. 9(2)(a) "
+                                  "explicit consent.")
+    high_risk_processing: bool | None = Field(
+        default=None, description="The controller's GDPR Art. 35(1) assessment: is the processing likely to result "
+                                  "in a high risk to data subjects?")
     dpia_reference: str | None = None
+    declared_performance: dict[Literal["accuracy", "f1_macro"], Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=dict, description="Performance levels declared in the instructions for use (EU AI Act "
+                                          "Art. 15(3)), as fractions in [0, 1].")
     favourable_label: str | None = Field(default=None, description="The label value that is the favourable outcome.")
     columns: Columns
 

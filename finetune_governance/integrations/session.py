@@ -76,25 +76,34 @@ class GovernanceSession:
         from .. import __version__
         from ..api import _now, _pii_params, policy_evidence
         from ..checks import evaluate
-        from ..environment import environment
-        from ..plugins.record import attach_plugins, run_collectors
+        from ..environment import environment, git_commit, git_dirty
         from ..evidence import ResidualSummary
+        from ..plugins import PluginRecognizerError
+        from ..plugins.record import attach_plugins, record_plugin_failures, run_collectors
         from ..stages import SilentProgress, declare, scan_and_redact
         from ..train.device import pick_device
 
         columns = self.datasheet.columns
         texts = [str(t) for t in column(train_dataset, columns.text)]
         self.evidence = ev = RunEvidence(
-            run_id=self.report_dir.name, tool_version=__version__, git_commit=None, started_at=_now(),
+            run_id=self.report_dir.name, tool_version=__version__, git_commit=git_commit(), git_dirty=git_dirty(),
+            started_at=_now(),
             command=command, config=config, environment=environment(pick_device("auto")),
             policy=policy_evidence(self.policy))
         self.plugins = attach_plugins(ev, self.policy)
         ev.declarations = declare(self.datasheet, self.datasheet_path)
         ev.stages_run.append("declare")
         run_collectors(self.plugins, ev, stage="declare", policy=self.policy)
-        scan = scan_and_redact(texts, column=columns.text, params=_pii_params(self.policy),
-                               hash_key=self.settings.hash_key, progress=SilentProgress(),
-                               plugins=tuple(self.policy.plugins))
+        try:
+            scan = scan_and_redact(texts, column=columns.text, params=_pii_params(self.policy),
+                                   hash_key=self.settings.hash_key, progress=SilentProgress(),
+                                   plugins=tuple(self.policy.plugins))
+        except PluginRecognizerError as exc:  # an incomplete scan stops training, like a blocking finding
+            record_plugin_failures(ev, [exc.failure])
+            ev.stopped_early = f"the PII scan did not complete: {exc}"
+            self.finish()
+            raise BlockedError(f"governance: training stopped before it began ({ev.stopped_early}); "
+                               f"see {self.report_dir / 'audit.html'}") from None
         ev.scan = scan.evidence
         ev.stages_run.append("scan")
         run_collectors(self.plugins, ev, stage="scan", policy=self.policy)

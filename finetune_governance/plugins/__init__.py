@@ -9,10 +9,11 @@ entry point in the ``finetune_governance.plugins`` group or named in a policy's
 from ..checks._base import EvidenceMissing, finding, outcome
 from .hookspec import hookimpl
 from .host import ENTRY_POINT_GROUP, PluginHost, build_host, plugin_host, reset_hosts
-from .types import Collector, CollectorContext, PluginFailure, PluginInfo, RenderedSection, ReportSection, RuleFamily
+from .types import (Collector, CollectorContext, PluginFailure, PluginInfo, PluginRecognizerError, RenderedSection,
+                    ReportSection, RuleFamily)
 
 __all__ = [
     "ENTRY_POINT_GROUP", "Collector", "CollectorContext", "EvidenceMissing", "PluginFailure", "PluginHost",
-    "PluginInfo", "RenderedSection", "ReportSection", "RuleFamily", "build_host", "finding", "hookimpl",
+    "PluginInfo", "PluginRecognizerError", "RenderedSection", "ReportSection", "RuleFamily", "build_host", "finding", "hookimpl",
     "outcome", "plugin_host", "reset_hosts",
 ]

@@ -19,7 +19,8 @@ from typing import Any, Iterable, Sequence
 import pluggy
 
 from . import hookspec
-from .types import Collector, CollectorContext, PluginFailure, PluginInfo, PluginSource, RenderedSection, ReportSection, RuleFamily
+from .types import (Collector, CollectorContext, PluginFailure, PluginInfo, PluginRecognizerError, PluginSource,
+                    RenderedSection, ReportSection, RuleFamily)
 
 ENTRY_POINT_GROUP = "finetune_governance.plugins"
 AUTOLOAD_ENV = "FTG_DISABLE_PLUGIN_AUTOLOAD"
@@ -130,7 +131,7 @@ class PluginHost:
         skip = (CORE,) if plugins_only else ()
         for plugin, recognizer in self._call("governance_recognizers", skip=skip, nlp_engine=nlp_engine,
                                              countries=countries):
-            found.append(recognizer)
+            found.append(recognizer if plugin == CORE else _guarded(recognizer, plugin=plugin))
             if plugin != CORE:
                 names = _info_list(self.infos, plugin, "recognizers")
                 for entity in getattr(recognizer, "supported_entities", []):
@@ -200,6 +201,26 @@ class PluginHost:
         self.collectors()
         self.sections()
         return list(self.infos.values())
+
+
+def _guarded(recognizer: Any, *, plugin: str) -> Any:
+    """``recognizer`` with its ``analyze`` raising ``PluginRecognizerError`` (naming the plugin,
+    withholding the message, which may quote the scanned text) instead of whatever it raised."""
+    if getattr(recognizer, "_ftg_guarded", False):
+        return recognizer
+    analyze = recognizer.analyze
+    name = str(getattr(recognizer, "name", None) or type(recognizer).__name__)
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return analyze(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - any failure of a plugin recognizer fails the scan closed
+            raise PluginRecognizerError(plugin, name, f"{type(exc).__name__} (message withheld: it may quote "
+                                                      "the scanned text)") from None
+
+    recognizer.analyze = guarded
+    recognizer._ftg_guarded = True
+    return recognizer
 
 
 def _info_list(infos: dict[str, PluginInfo], plugin: str, attr: str) -> list[str]:

@@ -10,7 +10,8 @@ from .host import PluginHost, plugin_host
 from .types import CollectorContext, PluginFailure, Stage
 
 
-def _record_failures(evidence: RunEvidence, failures: list[PluginFailure]) -> None:
+def record_plugin_failures(evidence: RunEvidence, failures: list[PluginFailure]) -> None:
+    """Add ``failures`` to the evidence (once each); ``checks.evaluate`` turns them into error findings."""
     if evidence.plugins is None:
         evidence.plugins = PluginsEvidence()
     known = {(f.plugin, f.phase, f.error) for f in evidence.plugins.failures}
@@ -29,7 +30,7 @@ def attach_plugins(evidence: RunEvidence, policy: Any, host: PluginHost | None =
                            collectors=list(i.collectors), sections=list(i.sections)) for i in host.describe()]
     failures = evidence.plugins.failures if evidence.plugins is not None else []
     evidence.plugins = PluginsEvidence(loaded=loaded, failures=list(failures))
-    _record_failures(evidence, host.failures)
+    record_plugin_failures(evidence, host.failures)
     return host
 
 
@@ -41,7 +42,7 @@ def run_collectors(host: PluginHost, evidence: RunEvidence, *, stage: Stage, pol
                                data_path=data_path)
     results, failures = host.run_collectors(context)
     evidence.extra.update(results)
-    _record_failures(evidence, failures)
+    record_plugin_failures(evidence, failures)
 
 
 def render_sections(host: PluginHost, evidence: RunEvidence) -> list[PluginFailure]:
@@ -50,5 +51,5 @@ def render_sections(host: PluginHost, evidence: RunEvidence) -> list[PluginFailu
     rendered, failures = host.render_sections(evidence.model_dump(mode="json"))
     evidence.report_sections = [PluginSection(plugin=r.plugin, name=r.name, title=r.title, html=r.html,
                                               markdown=r.markdown) for r in rendered]
-    _record_failures(evidence, failures)
+    record_plugin_failures(evidence, failures)
     return failures

@@ -85,6 +85,23 @@ class PluginFailure:
         return f"plugin '{self.plugin}' failed in {self.phase}: {self.error}"
 
 
+class PluginRecognizerError(Exception):
+    """A plugin's PII recognizer raised during a scan. It carries no scanned text: the
+    recognizer's own message is withheld because it may quote the record it was reading.
+    (Picklable, so it crosses from the scan's worker processes to the run.)"""
+
+    def __init__(self, plugin: str, recognizer: str, error: str) -> None:
+        super().__init__(plugin, recognizer, error)
+        self.plugin, self.recognizer, self.error = plugin, recognizer, error
+
+    def __str__(self) -> str:
+        return f"plugin '{self.plugin}' recognizer '{self.recognizer}' raised {self.error}"
+
+    @property
+    def failure(self) -> PluginFailure:
+        return PluginFailure(self.plugin, f"recognizer:{self.recognizer}", self.error)
+
+
 @dataclass
 class PluginInfo:
     """One loaded plugin and what it provides (``governed-finetune plugins``)."""

@@ -16,7 +16,7 @@ import yaml
 from ..errors import PolicyError
 from ..yamlio import load_model_with_node, position
 from .plugin_rules import bind_plugin_rules
-from .schema import DisabledRule, Policy, ResolvedPolicy, Rule
+from .schema import DisabledRule, Integrations, Policy, ResolvedPolicy, Rule
 
 #: bundled packs live in the repository's top-level ``policies/`` folder
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "policies"
@@ -84,6 +84,8 @@ class _Merge:
     rule_at: dict[str, str] = field(default_factory=dict)
     #: plugin modules named by the policies, parents first
     plugins: list[str] = field(default_factory=list)
+    #: integration settings, a child's value replacing its parents'
+    integrations: dict[str, bool] = field(default_factory=dict)
 
 
 def load_policy(name_or_path: str | Path) -> ResolvedPolicy:
@@ -106,6 +108,7 @@ def load_policy(name_or_path: str | Path) -> ResolvedPolicy:
         plugins=merge.plugins,
         rules=active,
         disabled=[DisabledRule(id=rid, reason=reason) for rid, reason in merge.disabled.items()],
+        integrations=Integrations(**merge.integrations),
     )
     return bind_plugin_rules(resolved, where=merge.rule_at)
 
@@ -126,6 +129,7 @@ def _merge(path: Path, *, stack: list[Path], merge: _Merge) -> Policy:
         _merge(parent_path, stack=[*stack, resolved], merge=merge)
     if resolved not in [s.resolve() for s in merge.sources]:
         merge.sources.append(path)
+    merge.integrations.update(policy.integrations.model_dump(exclude_none=True))
     for module in policy.plugins:
         if module not in merge.plugins:
             merge.plugins.append(module)

@@ -27,7 +27,8 @@ class RuleBase(StrictModel):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", description="Unique rule id, e.g. gdpr.lawful-basis.")
     title: str = Field(min_length=1, description="One line a reviewer reads.")
-    cites: list[str] = Field(min_length=1, description="Legal or standard references the rule enforces.")
+    cites: list[Annotated[str, Field(pattern=r"\S")]] = Field(
+        min_length=1, description="Legal or standard references the rule enforces (non-empty strings).")
     severity: Severity = Field(description="block: a failure fails the gate; warn: reported only.")
     stage: Stage | None = Field(default=None, description="Stage whose evidence the rule reads (defaults per family).")
     description: str | None = Field(default=None, description="Why the rule exists; thresholds explained.")
@@ -76,6 +77,9 @@ class DeclarationParams(StrictModel):
     max: float | None = Field(default=None, description="Highest allowed number.")
     equals: str | int | bool | None = Field(default=None, description="The only allowed value.")
     only_if: str | None = Field(default=None, description="Apply only when this other declaration is non-empty.")
+    only_if_equals: str | int | bool | None = Field(
+        default=None, description="With only_if: apply only when that declaration equals (or, for a list, holds) this "
+                                  "value.")
 
     @field_validator("field", "only_if")
     @classmethod
@@ -88,6 +92,8 @@ class DeclarationParams(StrictModel):
     def _bounds_ordered(self) -> "DeclarationParams":
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("min must not exceed max")
+        if self.only_if_equals is not None and self.only_if is None:
+            raise ValueError("only_if_equals needs only_if (the declaration it compares)")
         return self
 
 
@@ -217,6 +223,7 @@ FairnessMetric = Literal[
     "demographic_parity_difference",
     "accuracy_difference",
     "impact_ratio",
+    "scoring_rate_impact_ratio",
     "equalized_odds_difference",
     "equal_opportunity_difference",
 ]
@@ -235,7 +242,16 @@ class FairnessParams(StrictModel):
         default=None, ge=0.0, lt=1.0,
         description="Groups under this share of the records are reported but left out of ratios (NYC LL144: 0.02).",
     )
-    n_boot: int = Field(default=0, ge=0, description="Bootstrap resamples for per-group confidence intervals (0: none).")
+    n_boot: int = Field(default=0, ge=0, le=10_000,
+                        description="Bootstrap resamples for confidence intervals (0: none; at most 10,000).")
+    ci_level: float = Field(default=0.95, gt=0.5, lt=1.0, description="Confidence level of the bootstrap intervals.")
+    decide_on: Literal["estimate", "interval"] = Field(
+        default="estimate",
+        description="estimate: the point estimate is compared with the bounds (the interval is reported); interval: "
+                    "the rule passes only when the whole confidence interval is within the bounds (needs n_boot).")
+    favourable_label: str | None = Field(
+        default=None, description="The label value that is the favourable outcome (selection); overrides the "
+                                  "datasheet's favourable_label. One of the two must name it.")
     exclude_unknown: bool = Field(
         default=False,
         description="The 'unknown' group (missing values) is counted and reported but left out of ratios (NYC LL144).",
@@ -245,6 +261,15 @@ class FairnessParams(StrictModel):
     def _one_bound(self) -> "FairnessParams":
         if self.min is None and self.max is None:
             raise ValueError("give min or max")
+        for name in ("min", "max"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1: every fairness metric here is a ratio or an "
+                                 f"absolute difference of rates, not {value}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        if self.decide_on == "interval" and self.n_boot < 100:
+            raise ValueError("decide_on: interval needs n_boot of at least 100 bootstrap resamples")
         return self
 
 
@@ -258,7 +283,16 @@ class PerformanceParams(StrictModel):
     """A minimum held-out performance figure."""
 
     metric: Literal["accuracy", "f1_macro"]
-    min: float = Field(ge=0.0, le=1.0)
+    min: float | None = Field(default=None, ge=0.0, le=1.0, description="Lowest allowed value (0-1).")
+    against_declared: bool = Field(
+        default=False, description="Also require at least the level the datasheet declares in declared_performance "
+                                   "(EU AI Act Art. 15(3): accuracy declared and met).")
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> "PerformanceParams":
+        if self.min is None and not self.against_declared:
+            raise ValueError("give min or against_declared: true")
+        return self
 
 
 class PerformanceRule(RuleBase):
@@ -419,6 +453,13 @@ class DisabledRule(StrictModel):
     reason: str = Field(min_length=3)
 
 
+class Integrations(StrictModel):
+    """Where a run's results go besides the report folder."""
+
+    mlflow: bool | None = Field(default=None, description="Log the verdict, metrics and reports to the active MLflow "
+                                                          "run (as --mlflow does).")
+
+
 class Policy(StrictModel):
     """One policy file as written (before ``extends`` is resolved)."""
 
@@ -433,6 +474,8 @@ class Policy(StrictModel):
         description="Python modules to load as plugins (dotted names), besides installed entry-point plugins.")
     rules: list[Rule] = Field(default_factory=list, description="Rules; a rule whose id a parent defines replaces it.")
     disable: list[DisabledRule] = Field(default_factory=list, description="Inherited rules switched off, with reasons.")
+    integrations: Integrations = Field(default_factory=Integrations,
+                                       description="Integrations the policy asks for; a child's setting overrides.")
 
 
 class ResolvedPolicy(StrictModel):
@@ -447,6 +490,7 @@ class ResolvedPolicy(StrictModel):
     plugins: list[str] = Field(default_factory=list, description="Plugin modules named by this policy or its parents.")
     rules: list[Rule]
     disabled: list[DisabledRule]
+    integrations: Integrations = Field(default_factory=Integrations)
 
     def rules_of(self, check: str) -> list[Rule]:
         return [rule for rule in self.rules if rule.check == check]
