@@ -32,6 +32,7 @@ def read_yaml(path: Path, *, error: type[GovernanceError]) -> tuple[Any, yaml.No
     except UnicodeDecodeError as exc:
         raise error(f"{path}: not valid UTF-8 text (byte {exc.start})") from exc
     try:
+        _reject_aliases(text, path, error=error)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
     except yaml.MarkedYAMLError as exc:
@@ -47,6 +48,16 @@ def read_yaml(path: Path, *, error: type[GovernanceError]) -> tuple[Any, yaml.No
         raise error(f"{path}:{mark.line + 1}:{mark.column + 1}: {'.'.join(parts) or '(top level)'}: "
                     f"duplicate key '{key}' (YAML would silently keep only the last one)")
     return data, node
+
+
+def _reject_aliases(text: str, path: Path, *, error: type[GovernanceError]) -> None:
+    """Refuse YAML aliases (``*name``): they allow self-referencing and exponentially
+    expanding documents, and a reviewed policy should say each value where it applies."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            raise error(f"{path}:{mark.line + 1}:{mark.column + 1}: YAML alias '*{event.anchor}' is not supported; "
+                        "write the value out where it is used")
 
 
 def _first_duplicate_key(node: yaml.Node | None, parts: list[str]) -> tuple[yaml.Mark, list[str], str] | None:

@@ -64,6 +64,9 @@ class Datasheet(_Strict):
         default=None, description="The controller's GDPR Art. 35(1) assessment: is the processing likely to result "
                                   "in a high risk to data subjects?")
     dpia_reference: str | None = None
+    data_gaps: str | None = Field(
+        default=None, description="Known data gaps or shortcomings and how they are addressed (EU AI Act Art. "
+                                  "10(2)(h)); 'none identified' is a declaration too.")
     declared_performance: dict[Literal["accuracy", "f1_macro"], Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
         default_factory=dict, description="Performance levels declared in the instructions for use (EU AI Act "
                                           "Art. 15(3)), as fractions in [0, 1].")

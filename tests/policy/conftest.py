@@ -16,7 +16,8 @@ DECLARATIONS = {
     "schema_version": 1, "name": "tickets", "purpose": "Route support tickets", "lawful_basis": "legitimate_interests",
     "consent": {"obtained": False, "explicit": False, "reference": None}, "retention_days": 365,
     "origin": "synthetic", "licence": "CC0-1.0", "jurisdiction": "EU", "transfers": [], "data_subjects": ["customers"],
-    "contains_personal_data": True, "special_categories": [], "dpia_reference": "DPIA-1",
+    "contains_personal_data": True, "special_categories": [], "high_risk_processing": True,
+    "dpia_reference": "DPIA-1", "data_gaps": "English only", "declared_performance": {"accuracy": 0.8, "f1_macro": 0.8},
     "favourable_label": "urgent", "columns": {"text": "text", "label": "label", "sensitive_features": ["gender"]},
 }
 

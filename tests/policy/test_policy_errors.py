@@ -123,6 +123,22 @@ CASES = [
      r"schema_version: Input should be 1"),
     ("disable-without-reason", HEAD + RULE + "disable:\n  - {id: custom.purpose}\n", "13:5",
      r"disable\.0\.reason: required key is missing"),
+    ("fairness-min-above-max", HEAD + 'rules:\n  - id: custom.fair\n    title: Fair\n    cites: ["GDPR Art. 5(1)(a)"]\n    severity: warn\n    check: fairness\n    params: {PARAMS}\n'.replace("{PARAMS}", "{metric: demographic_parity_ratio, min: 0.8, max: 0.5}"),
+     "11:5", r"rules\.0\.params: min \(0\.8\) must not exceed max \(0\.5\)"),
+    ("fairness-ratio-above-one", HEAD + 'rules:\n  - id: custom.fair\n    title: Fair\n    cites: ["GDPR Art. 5(1)(a)"]\n    severity: warn\n    check: fairness\n    params: {PARAMS}\n'.replace("{PARAMS}", "{metric: impact_ratio, min: 1.5}"),
+     "11:5", r"rules\.0\.params: min must be between 0 and 1"),
+    ("fairness-negative-difference", HEAD + 'rules:\n  - id: custom.fair\n    title: Fair\n    cites: ["GDPR Art. 5(1)(a)"]\n    severity: warn\n    check: fairness\n    params: {PARAMS}\n'.replace("{PARAMS}", "{metric: demographic_parity_difference, min: -3}"),
+     "11:5", r"rules\.0\.params: min must be between 0 and 1"),
+    ("fairness-n-boot-huge", HEAD + 'rules:\n  - id: custom.fair\n    title: Fair\n    cites: ["GDPR Art. 5(1)(a)"]\n    severity: warn\n    check: fairness\n    params: {PARAMS}\n'.replace("{PARAMS}", "{metric: impact_ratio, min: 0.8, n_boot: 100000000}"),
+     "11:46", r"rules\.0\.params\.n_boot: Input should be less than or equal to 10000"),
+    ("fairness-interval-without-bootstrap", HEAD + 'rules:\n  - id: custom.fair\n    title: Fair\n    cites: ["GDPR Art. 5(1)(a)"]\n    severity: warn\n    check: fairness\n    params: {PARAMS}\n'.replace("{PARAMS}", "{metric: impact_ratio, min: 0.8, decide_on: interval}"),
+     "11:5", r"rules\.0\.params: decide_on: interval needs n_boot of at least 100"),
+    ("blank-citation", HEAD + RULE.replace('["GDPR Art. 5(1)(b)"]', '["  "]'), "8:13",
+     r"rules\.0\.cites\.0: String should match pattern"),
+    ("yaml-alias", HEAD + "description: &d text\nrules: *d\n", "6:8", r"YAML alias '\*d' is not supported"),
+    ("yaml-recursive-alias", HEAD.replace("title: Custom", "title: &a [*a]"), None, r"YAML alias '\*a' is not supported"),
+    ("only-if-equals-without-only-if", HEAD + RULE.replace("{field: purpose}", "{field: purpose, only_if_equals: x}"),
+     "11:5", r"rules\.0\.params: only_if_equals needs only_if"),
 ]
 
 EXTENDS_CASES = [
