@@ -81,6 +81,12 @@ def _privacy_params(policy: ResolvedPolicy):
     return rules[0].params if rules else None
 
 
+def reads_baseline(policy: ResolvedPolicy) -> bool:
+    """True when a rule of ``policy`` compares the run with a ``--baseline`` run."""
+    return bool(policy.rules_of("regression")) or any(
+        r.params.reference == "baseline" for r in policy.rules_of("utility"))
+
+
 def _member_sample(train: list[int], non_members: int, *, seed: int, cap: int = 1000) -> list[int]:
     """Training records for the membership audit: about as many as the non-members (sorted)."""
     import random
@@ -172,6 +178,10 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
         from .assess.utility import load_reference
 
         evidence.baseline = baseline_evidence(load_reference(request.baseline), path=request.baseline)
+        if not reads_baseline(policy):
+            evidence.warnings.append(
+                f"--baseline {request.baseline} was given, but policy '{policy.name}' has no rule that reads it "
+                "(a regression rule, or a utility rule with reference: baseline): it is recorded, not checked")
     log.info("run %s: policy %s (%s), data %s, %d records", run_id, policy.name, policy.sha256[:12],
              dataset.path, len(dataset))
 

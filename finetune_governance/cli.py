@@ -86,7 +86,8 @@ def main() -> None:
                    "[env FTG_SIGNING_KEY]. Without one the manifest is written unsigned and says so.")
 @click.option("--mlflow", "mlflow", is_flag=True, envvar="FTG_MLFLOW",
               help="Log the verdict, key metrics, epsilon and the report files to the active MLflow run (one is "
-                   "started if none is; the tracking server comes from MLFLOW_TRACKING_URI) [env FTG_MLFLOW=1].")
+                   "started if none is; the tracking server comes from MLFLOW_TRACKING_URI) [env FTG_MLFLOW=1]. "
+                   "A policy with integrations: {mlflow: true} asks for this too.")
 def run_command(policy, config_path, data, datasheet, text_column, label_column, sensitive_features,
                 model, epochs, limit, output, weights, resume, run_id, quiet, waivers, baseline, signing_key,
                 mlflow) -> None:
@@ -115,6 +116,9 @@ def run_command(policy, config_path, data, datasheet, text_column, label_column,
 
     if signing_key is not None:
         load_private_key(signing_key)  # a bad key is an input error before anything runs
+    from .policy import load_policy
+
+    mlflow = mlflow or bool(load_policy(policy).integrations.mlflow)  # the policy may ask for MLflow logging
     if mlflow:
         from .integrations.mlflow_log import require_mlflow
 

@@ -87,7 +87,7 @@ class GovernanceCallback(SessionResults, pl.Callback):
             truth = [self._name(t) for t in column(self.eval_dataset, columns.label)]
             classes = self.labels or sorted(set(truth) | set(predicted))
             self.session.assess(self.eval_dataset, predicted, classes=classes, truth=truth)
-        run_id, uri = _mlflow_logger_run(trainer) if self.session.settings.mlflow else (None, None)
+        run_id, uri = _mlflow_logger_run(trainer) if self.session.mlflow else (None, None)
         self.session.finish(mlflow_run_id=run_id, mlflow_tracking_uri=uri)
 
     def _name(self, value: Any) -> str:

@@ -65,7 +65,8 @@ class GovernanceSession:
         self.evidence: RunEvidence | None = None
         self.exit_code: int | None = None
         self.mlflow_run_id: str | None = None
-        if settings.mlflow:
+        self.mlflow = settings.mlflow or bool(self.policy.integrations.mlflow)  # the policy may ask for it
+        if self.mlflow:
             from .mlflow_log import require_mlflow
 
             require_mlflow()  # a missing mlflow is an input error before training
@@ -194,7 +195,7 @@ class GovernanceSession:
         self.exit_code = ev.exit_code
         self.report_dir.mkdir(parents=True, exist_ok=True)
         write_reports(ev, self.report_dir)
-        if self.settings.mlflow:
+        if self.mlflow:
             from .mlflow_log import log_run_to_mlflow
 
             self.mlflow_run_id = log_run_to_mlflow(ev, self.report_dir, run_id=mlflow_run_id,

@@ -40,8 +40,10 @@ def governed_run(tmp_path_factory, tiny_bert) -> tuple[int, Path, str]:
     root = tmp_path_factory.mktemp("mlflow_run")
     data = write_tickets(root / "data" / "tickets.csv", n=160)
     shutil.copy(EXAMPLE / "datasheet.yaml", data.parent / "datasheet.yaml")
-    policy = root / "policy.yaml"  # GDPR plus a membership-inference rule, so the audit runs and is logged
-    policy.write_text('schema_version: 1\nname: t\ntitle: t\nversion: "1"\nextends: [gdpr]\nrules:\n'
+    policy = root / "policy.yaml"  # GDPR plus a membership-inference rule, so the audit runs and is logged;
+    # the policy asks for MLflow logging itself (integrations.mlflow), so no --mlflow flag is passed
+    policy.write_text('schema_version: 1\nname: t\ntitle: t\nversion: "1"\nextends: [gdpr]\n'
+                      'integrations: {mlflow: true}\nrules:\n'
                       '  - {id: t.mia, title: Leakage, cites: ["c"], severity: warn, check: membership_inference,'
                       ' params: {max_auc: 0.99}}\n', encoding="utf-8")
     uri = (root / "mlruns").as_uri()
@@ -51,7 +53,7 @@ def governed_run(tmp_path_factory, tiny_bert) -> tuple[int, Path, str]:
     try:
         result = CliRunner().invoke(main, ["run", "--policy", str(policy), "--data", str(data), "--model", str(tiny_bert),
                                            "--epochs", "1", "--output", str(root / "reports"), "--run-id", "ml",
-                                           "--quiet", "--mlflow"])
+                                           "--quiet"])
     finally:
         for key, value in saved.items():
             if value is None:
@@ -124,3 +126,27 @@ def test_mlflow_flag_without_mlflow_is_an_input_error(monkeypatch, tickets):
     monkeypatch.setitem(sys.modules, "mlflow", None)
     result = CliRunner().invoke(main, ["run", "--policy", "baseline", "--data", str(tickets), "--quiet", "--mlflow"])
     assert result.exit_code == 2 and "error: MLflow logging needs the mlflow package" in result.output
+
+
+def test_policy_asking_for_mlflow_without_mlflow_is_an_input_error(monkeypatch, tickets, tmp_path):
+    import sys
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text('schema_version: 1\nname: t\ntitle: t\nversion: "1"\nextends: [baseline]\n'
+                      'integrations: {mlflow: true}\n', encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "mlflow", None)
+    result = CliRunner().invoke(main, ["run", "--policy", str(policy), "--data", str(tickets), "--quiet"])
+    assert result.exit_code == 2 and "error: MLflow logging needs the mlflow package" in result.output
+
+
+def test_child_policy_can_switch_off_its_parents_mlflow(tmp_path):
+    from finetune_governance.policy import load_policy
+
+    parent = tmp_path / "parent.yaml"
+    parent.write_text('schema_version: 1\nname: p\ntitle: p\nversion: "1"\nextends: [baseline]\n'
+                      'integrations: {mlflow: true}\n', encoding="utf-8")
+    child = tmp_path / "child.yaml"
+    child.write_text('schema_version: 1\nname: c\ntitle: c\nversion: "1"\nextends: [parent.yaml]\n'
+                     'integrations: {mlflow: false}\n', encoding="utf-8")
+    assert load_policy(parent).integrations.mlflow is True
+    assert load_policy(child).integrations.mlflow is False
