@@ -109,9 +109,10 @@ def get_started(evidence: RunEvidence, facts: ModelFacts) -> str | None:
     if t is None or not t.model_sha256:
         return None
     folder = _literal(t.model_path or "model")
-    fix = ("from opacus.validators import ModuleValidator\n"
-           "model = ModuleValidator.fix(model)  # DP training replaced these modules; rebuild them the same way\n"
-           if evidence.privacy and evidence.privacy.replaced_modules else "")
+    replaced = bool(evidence.privacy and evidence.privacy.replaced_modules)
+    fix = ("from finetune_governance.train.privacy import fix_for_dp\n"
+           "model, _ = fix_for_dp(model)  # DP training replaced BatchNorm layers; rebuild them the same way\n"
+           if replaced else "")
     if facts.kind == "encoder_head":
         return (f"import torch\nfrom transformers import AutoTokenizer\n"
                 f"from finetune_governance.train.heads import EncoderClassifier\n\n"
@@ -144,10 +145,14 @@ def get_started(evidence: RunEvidence, facts: ModelFacts) -> str | None:
                 f"model.eval()\n{preprocess}"
                 f"with torch.no_grad():\n"
                 f"    probabilities = model(preprocess(Image.open(\"image.jpg\").convert(\"RGB\"))[None]).softmax(-1)\n")
-    return (f"import torch\nfrom PIL import Image\nfrom transformers import AutoModelForImageClassification\n"
+    load = (f"model = AutoModelForImageClassification.from_config(AutoConfig.from_pretrained(folder, "
+            f"local_files_only=True))\n{fix}model.load_state_dict(load_file(folder + \"/model.safetensors\"))\n"
+            f"model.eval()\n" if replaced else
+            "model = AutoModelForImageClassification.from_pretrained(folder, local_files_only=True).eval()\n")
+    return (f"import torch\nfrom PIL import Image\nfrom safetensors.torch import load_file\n"
+            f"from transformers import AutoConfig, AutoModelForImageClassification\n"
             f"from finetune_governance.train.images import transforms\n\n"
-            f"folder = {folder}  # the run folder's model/ (beside this card); nothing is downloaded\n"
-            f"model = AutoModelForImageClassification.from_pretrained(folder, local_files_only=True).eval()\n"
+            f"folder = {folder}  # the run folder's model/ (beside this card); nothing is downloaded\n{load}"
             f"# when the base model's folder had a preprocessor_config.json, pass its image_mean and image_std:\n"
             f"# transforms(..., stats=(image_mean, image_std))\n{preprocess}"
             f"with torch.no_grad():\n"

@@ -137,3 +137,25 @@ def test_get_started_code_loads_a_saved_torchvision_model(tmp_path, monkeypatch)
     evidence = image_evidence()
     scope = _run_snippet(get_started(evidence, model_facts(evidence)), tmp_path, monkeypatch)
     assert tuple(scope["probabilities"].shape) == (1, 2)
+
+
+def test_get_started_code_loads_a_dp_trained_hugging_face_image_model(tmp_path, monkeypatch):
+    from PIL import Image
+    from transformers import ResNetConfig, ResNetForImageClassification
+
+    from finetune_governance.report._model import model_facts
+    from finetune_governance.report.model_card import get_started
+    from finetune_governance.train.privacy import fix_for_dp
+
+    config = ResNetConfig(embedding_size=8, hidden_sizes=[8, 8], depths=[1, 1], num_labels=2)
+    net, replaced = fix_for_dp(ResNetForImageClassification(config))  # BatchNorm -> GroupNorm, as DP runs do
+    assert replaced
+    net.save_pretrained(tmp_path / "model")
+    Image.new("RGB", (64, 64), (10, 200, 30)).save(tmp_path / "image.jpg")
+    evidence = image_evidence()
+    evidence.training = evidence.training.model_copy(update={"base_model": "/models/resnet-hf", "max_length": 32})
+    evidence.privacy = evidence.privacy.model_copy(update={"replaced_modules": replaced})
+    code = get_started(evidence, model_facts(evidence))
+    assert "fix_for_dp" in code
+    scope = _run_snippet(code, tmp_path, monkeypatch)
+    assert tuple(scope["probabilities"].shape) == (1, 2)
