@@ -180,7 +180,7 @@ def limitations(ev: RunEvidence) -> list[str]:
         for f in a.fairness:
             thin = insufficient_groups(f)
             if thin:
-                out.append(f"{f.feature}: groups without enough data for the ratios: "
+                out.append(f"{f.feature}: groups left out of the ratios: "
                            + "; ".join(f"{g.group} ({g.reason or g.status})" for g in thin) + ".")
     if scan is not None:
         out.append(f"The PII scan (Presidio {scan.presidio_version}, score threshold {sig(scan.score_threshold)}) "

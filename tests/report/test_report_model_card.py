@@ -62,11 +62,12 @@ def test_limitations_name_groups_without_data_scan_limits_and_dp_assumptions():
                                  entities=[], records_with_pii=0, blocked_entities=[], seconds=1.0)
     text = render_model_card(evidence)
     limits = text[text.index("## Bias, risks and limitations"):text.index("## Ethical considerations")]
-    assert "gender: groups without enough data for the ratios: male (12 members, fewer than the minimum 30)" in limits
+    assert "gender: groups left out of the ratios: male (12 members, fewer than the minimum 30)" in limits
     assert "Not verified by the PII scan: PERSON: no spaCy model, names not detected" in limits
     assert "per training record" in limits and "Poisson sampling of records, which was used" in limits
     assert "| male | 42 | 0.7500 [0.6000, 0.8500] | 0.5000 [0.4000, 0.6000] |" in text
     assert "n/a (excluded: 12 members, fewer than the minimum 30)" in text
+    assert "Collect more data for gender groups male" in text
 
 
 def test_no_absolute_local_paths_and_dataset_is_not_a_hub_id():
