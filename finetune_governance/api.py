@@ -31,6 +31,8 @@ from .stages import (Progress, SilentProgress, assess_stage, declare, scan_and_r
                      split_indices, train_stage)
 
 log = logging.getLogger("finetune_governance")
+#: the language the PII scan analyses text in (scan/engine.py builds an English-only analyzer)
+SCAN_LANGUAGE = "en"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class RunRequest:
     waivers: Path | None = None  # a waivers YAML (policy/waivers.py): approved, expiring exceptions to rules
     signing_key: Path | None = None  # Ed25519 private key that signs the manifest (else signing.signing_key / env)
     command: str = field(default_factory=lambda: shlex.join(["governed-finetune", *sys.argv[1:]]))
+    working_dir: Path = field(default_factory=Path.cwd)  # reports show paths under it relative to it
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,15 @@ def _now() -> str:
 
 
 def policy_evidence(policy: ResolvedPolicy) -> PolicyEvidence:
+    from .evidence import SourceLocation
+    from .policy.loader import rule_sources
+
     return PolicyEvidence(
         name=policy.name, title=policy.title, version=policy.version, path=policy.path, sha256=policy.sha256,
         sources=policy.sources, rules=[r.model_dump(mode="json") for r in policy.rules],
         disabled=[d.model_dump() for d in policy.disabled],
+        rule_sources={rid: SourceLocation(path=path, line=line, column=column)
+                      for rid, (path, line, column) in rule_sources(policy).items()},
     )
 
 
@@ -171,6 +179,7 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
         config=config.model_dump(mode="json"),
         environment=environment(pick_device(config.training.device)),
         policy=policy_evidence(policy),
+        working_dir=str(Path(request.working_dir).resolve()),
     )
     host = attach_plugins(evidence, policy)
     if request.baseline is not None:
@@ -198,6 +207,8 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
         sensitive_features=list(dataset.sensitive_features), classes=classes,
         label_counts={c: dataset.labels.count(c) for c in classes},
         train_records=len(split.train), test_records=len(split.test), split_seed=config.training.seed,
+        split_method="stratified" if split.stratified else "random",
+        language=None if dataset.path.is_dir() else SCAN_LANGUAGE,
     )
 
     progress.stage("Stage 2/4: scanning for PII and redacting")

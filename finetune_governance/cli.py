@@ -45,7 +45,11 @@ def main() -> None:
 
     A run checks the dataset's declarations, scans and redacts PII (Presidio), fine-tunes
     (with Opacus differential privacy when the policy requires it), assesses accuracy and
-    fairness (Fairlearn), and writes audit.json, audit.html, model_card.md and junit.xml.
+    fairness (Fairlearn), and writes to <output>/<run-id>/: audit.json (the evidence),
+    audit.html, model_card.md, junit.xml, sarif.json, cyclonedx.json, predictions.csv,
+    membership_losses.csv, model/, run.log, and manifest.json (sha256 of every file; signed
+    as manifest.json.sig with --signing-key). Check a run folder with `verify`; compare two
+    runs with `diff`.
 
     Exit codes: 0 every blocking rule passes; 1 a blocking rule fails or a check errors;
     2 usage or input error.

@@ -40,6 +40,14 @@ class Finding(Record):
         return self.severity == "block" and self.status in ("fail", "error", "not_run")
 
 
+class SourceLocation(Record):
+    """Where something is written in a file (1-based line and column)."""
+
+    path: str
+    line: int = Field(ge=1)
+    column: int = Field(default=1, ge=1)
+
+
 class PolicyEvidence(Record):
     name: str
     title: str
@@ -49,6 +57,9 @@ class PolicyEvidence(Record):
     sources: list[str]
     rules: list[dict[str, Any]]
     disabled: list[dict[str, str]]
+    rule_sources: dict[str, SourceLocation] = Field(
+        default_factory=dict, description="Rule id -> the policy file and line that define it (the last "
+                                          "definition, when a child policy overrides a parent's rule).")
 
 
 class DeclarationEvidence(Record):
@@ -70,7 +81,16 @@ class DatasetEvidence(Record):
     train_records: int | None = None
     test_records: int | None = None
     split_seed: int | None = None
-    redacted_sha256: str | None = Field(default=None, description="sha256 of the redacted texts (NUL-separated UTF-8).")
+    split_method: Literal["stratified", "random"] | None = Field(
+        default=None, description="How the held-out split was drawn: stratified by label, or plain random (a "
+                                  "class too small to stratify).")
+    language: str | None = Field(default=None, description="Language of the text records as the PII scan "
+                                 "analysed them (ISO 639-1); None for images.")
+    redacted_sha256: str | None = Field(
+        default=None, description="sha256 of what training read after redaction: for text, over the redacted "
+                                  "texts, each UTF-8 encoded and NUL-terminated, in record order; for an image "
+                                  "folder, over the redacted copy (each file's relative path, NUL, and its "
+                                  "sha256, sorted by path).")
 
 
 class MaskedPreview(Record):
@@ -358,6 +378,8 @@ class RunEvidence(Record):
     config: dict[str, Any]
     environment: EnvironmentEvidence
     policy: PolicyEvidence
+    working_dir: str | None = Field(default=None, description="Absolute working directory of the run; reports "
+                                    "show the paths under it relative to it.")
     declarations: DeclarationEvidence | None = None
     dataset: DatasetEvidence | None = None
     scan: ScanEvidence | None = None

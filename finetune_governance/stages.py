@@ -179,6 +179,7 @@ def redacted_fingerprint(texts: list[str]) -> str:
 class Split:
     train: list[int]
     test: list[int]
+    stratified: bool = True  # False: a class was too small to stratify, so the split is plain random
 
 
 def split_indices(labels: list[str], *, test_size: float, seed: int) -> Split:
@@ -190,6 +191,7 @@ def split_indices(labels: list[str], *, test_size: float, seed: int) -> Split:
         train, test = train_test_split(indices, test_size=test_size, random_state=seed, stratify=labels)
     except ValueError:
         train, test = train_test_split(indices, test_size=test_size, random_state=seed)
+        return Split(train=sorted(train), test=sorted(test), stratified=False)
     return Split(train=sorted(train), test=sorted(test))
 
 

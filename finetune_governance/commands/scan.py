@@ -121,8 +121,10 @@ def run_scan(
 def scan_command(policy, data, datasheet, text_column, redact_to, output, run_id, workers) -> None:
     """Scan a dataset for PII and secrets (and redact it) without training.
 
-    Writes audit.json, audit.html, model_card.md and junit.xml; only the policy's
-    declaration and PII rules are evaluated. Keyed hashing reads FTG_HASH_KEY.
+    Writes to <output>/<run-id>/ the same reports as `run`: audit.json, audit.html,
+    model_card.md, junit.xml, sarif.json, cyclonedx.json and manifest.json (sha256 of every
+    file; check it with `verify`, compare runs with `diff`). Only the policy's declaration
+    and PII rules are evaluated. Keyed hashing reads FTG_HASH_KEY.
     """
     key = os.environ.get("FTG_HASH_KEY")
     evidence, out_dir = run_scan(policy=policy, data=data, datasheet=datasheet, text_column=text_column,

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import PolicyError
-from ..yamlio import load_model_with_node, position
+from ..yamlio import load_model_with_node, position, read_yaml
 from .plugin_rules import bind_plugin_rules
 from .schema import DisabledRule, Integrations, Policy, ResolvedPolicy, Rule
 
@@ -150,3 +150,21 @@ def policy_digest(files: list[Path]) -> str:
     for file in files:
         digest.update(file.read_bytes())
     return digest.hexdigest()
+
+
+def rule_sources(policy: ResolvedPolicy) -> dict[str, tuple[str, int, int]]:
+    """Rule id -> (policy file, line, column), 1-based, of the ``id`` that defines each active rule;
+    a child's override wins over its parent's definition (sources are parents first)."""
+    active = {rule.id for rule in policy.rules}
+    found: dict[str, tuple[str, int, int]] = {}
+    for source in policy.sources:
+        _, node = read_yaml(Path(source), error=PolicyError)
+        rules = dict((k.value, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)).get("rules") \
+            if isinstance(node, yaml.MappingNode) else None
+        for item in rules.value if isinstance(rules, yaml.SequenceNode) else []:
+            if not isinstance(item, yaml.MappingNode):
+                continue
+            for key, value in item.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == "id" and value.value in active:
+                    found[value.value] = (source, key.start_mark.line + 1, key.start_mark.column + 1)
+    return found

@@ -30,8 +30,11 @@ REPORT_FILES = ("audit.json", *RENDERERS, MANIFEST, SIGNATURE)
 
 def write_reports(evidence: RunEvidence, out_dir: Path, *, signing_key: Path | None = None) -> None:
     """Hash the run's artifacts into the evidence, write every report, then the manifest of every
-    file, signed when a key is given here, by ``signing.signing_key`` or by ``FTG_SIGNING_KEY``."""
+    file, signed when a key is given here, by ``signing.signing_key`` or by ``FTG_SIGNING_KEY``.
+    Evidence without a working directory gets the current one."""
     evidence.signing, key = signing_evidence(resolve_key(signing_key))  # a bad key fails before any write
+    if evidence.working_dir is None:  # reports show paths under it relative to it
+        evidence.working_dir = str(Path.cwd())
     evidence.artifacts = {
         p.relative_to(out_dir).as_posix(): sha256_file(p)
         for p in sorted(out_dir.rglob("*"))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 
 import jinja2
+
+from ._text import ci, display_path, fmt, pairs, readable, sig
 
 
 def _md_cell(value: object) -> str:
@@ -14,24 +15,6 @@ def _md_cell(value: object) -> str:
     for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("\n", " "), ("\r", " ")):
         text = text.replace(raw, safe)
     return text
-
-
-def _fmt(value: object, digits: int = 4) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, default=str, ensure_ascii=False)
-    return str(value)
-
-
-def _ci(interval: object, digits: int = 4) -> str:
-    """' [low, high]' for a recorded interval, '' when there is none."""
-    if not isinstance(interval, (list, tuple)) or len(interval) != 2:
-        return ""
-    low, high = interval
-    return f" [{_fmt(float(low), digits)}, {_fmt(float(high), digits)}]"
 
 
 @lru_cache(maxsize=2)
@@ -44,7 +27,5 @@ def environment(*, html: bool) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["md"] = _md_cell
-    env.filters["fmt"] = _fmt
-    env.filters["ci"] = _ci
+    env.filters.update(md=_md_cell, fmt=fmt, ci=ci, sig=sig, readable=readable, pairs=pairs, path=display_path)
     return env

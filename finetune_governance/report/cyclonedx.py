@@ -1,5 +1,6 @@
-"""cyclonedx.json: a CycloneDX 1.6 ML-BOM of the run: the model (with its modelCard), the base
-model, and the datasets, with their hashes. Every figure is copied from the evidence."""
+"""cyclonedx.json: a CycloneDX 1.6 ML-BOM of the run: the model (with its modelCard) as the BOM's
+subject, the base model and the datasets as its components, with their hashes. Every figure is
+copied from the evidence."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ import uuid
 
 from .. import __version__
 from ..evidence import AssessmentEvidence, RunEvidence
+from ._model import model_facts
+from ._text import display_path, fmt
+from .considerations import ethical_considerations, groups_at_risk, limitations
+from .model_card import dataset_name
 
 SPEC_VERSION = "1.6"
 _NAMESPACE = uuid.UUID("6f1d3a52-7c1e-4d6b-9a8e-0b7a2f9c5e41")
@@ -58,57 +63,48 @@ def _considerations(ev: RunEvidence) -> dict:
     out: dict = {}
     if d.get("purpose"):
         out["useCases"] = [str(d["purpose"])]
-    limits = list(ev.scan.limitations) if ev.scan else []
-    if ev.assessment:
-        limits.append(f"figures come from one held-out split of {ev.assessment.test_records} records")
+    limits = limitations(ev)
     if limits:
         out["technicalLimitations"] = limits
-    ethics = [{"name": f"{f.rule_id} ({'; '.join(f.cites)}): {f.status}", "mitigationStrategy": f.message}
-              for f in ev.findings]
-    if ev.privacy and ev.privacy.enabled:
-        ethics.append({"name": "memorisation of training records",
-                       "mitigationStrategy": f"DP-SGD: epsilon {ev.privacy.epsilon}, delta {ev.privacy.delta} "
-                                             f"({ev.privacy.accountant} accountant)"})
+    u = ev.assessment.utility_non_private if ev.assessment else None
+    if u is not None:
+        out["performanceTradeoffs"] = [f"Differential privacy: accuracy {fmt(u.reference_accuracy)} without DP, "
+                                       f"{fmt(u.accuracy)} with DP (drop {fmt(u.accuracy_drop)}), same settings "
+                                       f"and split."]
+    ethics = [{"name": c.risk, "mitigationStrategy": c.mitigation} for c in ethical_considerations(ev)]
     if ethics:
         out["ethicalConsiderations"] = ethics
-    if ev.assessment:
-        fair = []
-        for f in ev.assessment.fairness:
-            for g in f.groups:
-                fair.append({"groupAtRisk": f"{f.feature}={g.group}",
-                             "harms": f"selection rate {g.selection_rate}, accuracy {g.accuracy}, "
-                                      f"impact ratio {g.impact_ratio} ({g.status})",
-                             "mitigationStrategy": "assessed against the policy's fairness rules; see audit.html"})
-        if fair:
-            out["fairnessAssessments"] = fair
+    fair = [{"groupAtRisk": g.group, "harms": g.harms, "mitigationStrategy": g.mitigation}
+            for g in groups_at_risk(ev)]
+    if fair:
+        out["fairnessAssessments"] = fair
     return out
 
 
-def render_cyclonedx(ev: RunEvidence) -> str:
-    """The ML-BOM as JSON text."""
-    d = ev.declarations.declarations if ev.declarations else {}
-    dataset_name = str(d.get("name") or "dataset")
-    components: list[dict] = []
+def _model(ev: RunEvidence, dataset_name: str) -> dict:
+    """The fine-tuned model with its modelCard: the BOM's subject (metadata.component)."""
+    facts = model_facts(ev)
     model: dict = {
         "type": "machine-learning-model", "bom-ref": "model", "name": f"{dataset_name}-classifier",
-        "version": ev.run_id, "description": f"Fine-tuned under policy {ev.policy.name} {ev.policy.version}; "
-                                             f"verdict {ev.verdict}",
+        "version": ev.run_id,
+        "description": (f"{facts.task_name or 'Classifier'} fine-tuned from {ev.training.base_model} "
+                        if ev.training else "Classifier assessed from its predictions ")
+                       + f"under policy {ev.policy.name} {ev.policy.version} (run {ev.run_id}); verdict {ev.verdict}",
         "properties": _props(run_id=ev.run_id, verdict=ev.verdict, policy=ev.policy.name,
                              policy_sha256=ev.policy.sha256),
     }
-    card: dict = {"modelParameters": {"approach": {"type": "supervised"}, "task": "text-classification",
-                                      "inputs": [{"format": "text"}], "outputs": [{"format": "label"}]}}
+    parameters: dict = {"approach": {"type": "supervised"}, "task": facts.task or "classification",
+                        "inputs": [{"format": facts.modality or "predictions"}], "outputs": [{"format": "label"}]}
+    card: dict = {"modelParameters": parameters}
     if ev.training:
         t = ev.training
         model["hashes"] = _hashes(t.model_sha256)
-        card["modelParameters"]["architectureFamily"] = t.architecture
-        card["modelParameters"]["modelArchitecture"] = t.architecture
-        components.append({"type": "machine-learning-model", "bom-ref": "base-model", "name": t.base_model,
-                           "hashes": _hashes(t.base_model_sha256)})
+        parameters["architectureFamily"] = t.architecture
+        parameters["modelArchitecture"] = t.architecture
         model["pedigree"] = {"ancestors": [{"type": "machine-learning-model", "name": t.base_model,
                                             "hashes": _hashes(t.base_model_sha256)}]}
     if ev.dataset:
-        card["modelParameters"]["datasets"] = [{"ref": "dataset"}]
+        parameters["datasets"] = [{"ref": "dataset"}]
     if ev.assessment:
         card["quantitativeAnalysis"] = {"performanceMetrics": _performance(ev.assessment)}
     considerations = _considerations(ev)
@@ -120,37 +116,55 @@ def render_cyclonedx(ev: RunEvidence) -> str:
     if not card["properties"]:
         del card["properties"]
     model["modelCard"] = card
-    components.insert(0, model)
-    if ev.dataset:
-        ds = ev.dataset
-        sensitive = [e.entity_type for e in ev.scan.entities] if ev.scan else []
-        components.append({
-            "type": "data", "bom-ref": "dataset", "name": dataset_name, "hashes": _hashes(ds.sha256),
-            "data": [{"type": "dataset", "name": dataset_name,
-                      "description": f"{ds.records} records ({ds.format}); text column {ds.text_column}, "
-                                     f"label column {ds.label_column}",
-                      "contents": {"properties": _props(path=ds.path, records=ds.records,
-                                                        train_records=ds.train_records, test_records=ds.test_records,
-                                                        classes=", ".join(ds.classes))},
-                      **({"sensitiveData": sensitive} if sensitive else {}),
-                      **({"classification": str(d["lawful_basis"])} if d.get("lawful_basis") else {})}],
+    return model
+
+
+def _datasets(ev: RunEvidence, dataset_name: str) -> list[dict]:
+    ds, d = ev.dataset, ev.declarations.declarations if ev.declarations else {}
+    if ds is None:
+        return []
+    image = ds.format == "imagefolder"
+    sensitive = [e.entity_type for e in ev.scan.entities] if ev.scan else []
+    records = (f"{ds.records} images ({ds.format}), one folder per class" if image else
+               f"{ds.records} records ({ds.format}); text column {ds.text_column}, label column {ds.label_column}")
+    out = [{
+        "type": "data", "bom-ref": "dataset", "name": dataset_name, "hashes": _hashes(ds.sha256),
+        "data": [{"type": "dataset", "name": dataset_name, "description": records,
+                  "contents": {"properties": _props(path=display_path(ds.path, ev.working_dir), records=ds.records,
+                                                    train_records=ds.train_records, test_records=ds.test_records,
+                                                    classes=", ".join(ds.classes))},
+                  **({"sensitiveData": sensitive} if sensitive else {}),
+                  **({"classification": str(d["lawful_basis"])} if d.get("lawful_basis") else {})}],
+    }]
+    if ds.redacted_sha256:
+        how = ("sha256 over the redacted copy of the image folder: each file's relative path, NUL, and its sha256, "
+               "sorted by path" if image else "sha256 over the redacted texts, each UTF-8 encoded and NUL-terminated, "
+                                              "in record order")
+        out.append({
+            "type": "data", "bom-ref": "dataset-redacted", "name": f"{dataset_name} (redacted)",
+            "hashes": _hashes(ds.redacted_sha256),
+            "data": [{"type": "dataset", "name": f"{dataset_name} (redacted)",
+                      "description": f"What the model was trained and assessed on, after PII redaction ({how})."}],
         })
-        if ds.redacted_sha256:
-            components.append({
-                "type": "data", "bom-ref": "dataset-redacted", "name": f"{dataset_name} (redacted)",
-                "hashes": _hashes(ds.redacted_sha256),
-                "data": [{"type": "dataset", "name": f"{dataset_name} (redacted)",
-                          "description": "The texts the model was trained and assessed on, after PII redaction "
-                                         "(sha256 over NUL-terminated UTF-8 texts)."}],
-            })
-    refs = [c["bom-ref"] for c in components[1:]]
+    return out
+
+
+def render_cyclonedx(ev: RunEvidence) -> str:
+    """The ML-BOM as JSON text: the model is the BOM's subject; the base model and datasets its components."""
+    name = dataset_name(ev)
+    components: list[dict] = []
+    if ev.training:
+        components.append({"type": "machine-learning-model", "bom-ref": "base-model", "name": ev.training.base_model,
+                           "hashes": _hashes(ev.training.base_model_sha256)})
+    components += _datasets(ev, name)
+    refs = [c["bom-ref"] for c in components]
     bom = {
         "bomFormat": "CycloneDX", "specVersion": SPEC_VERSION,
         "serialNumber": f"urn:uuid:{uuid.uuid5(_NAMESPACE, ev.run_id + ev.started_at)}", "version": 1,
         "metadata": {"timestamp": ev.finished_at or ev.started_at,
                      "tools": {"components": [{"type": "application", "name": "finetune-governance",
                                                "version": __version__}]},
-                     "component": {"type": "machine-learning-model", "bom-ref": "run", "name": ev.run_id},
+                     "component": _model(ev, name),
                      "properties": _props(git_commit=ev.git_commit, command=ev.command)},
         "components": components,
         "dependencies": [{"ref": "model", "dependsOn": refs}] + [{"ref": r} for r in refs],

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..evidence import RunEvidence
 from . import charts
 from ._env import environment
+from .considerations import impact_text
 
 
 def _charts(evidence: RunEvidence) -> dict:
@@ -19,8 +20,11 @@ def _charts(evidence: RunEvidence) -> dict:
 
 
 def render_html(evidence: RunEvidence) -> str:
-    """The reviewer's report: verdict first, then requirements, evidence sections, hashes, waivers."""
+    """The reviewer's report: verdict (blocking failures, then warnings) first, then requirements,
+    evidence sections, hashes, waivers."""
     template = environment(html=True).get_template("audit.html.j2")
     blocking = [f for f in evidence.findings if f.blocking_failure or f.status == "error"]
+    warnings = [f for f in evidence.findings if f not in blocking and f.status in ("warn", "fail", "not_run")]
     counts = {s: sum(1 for f in evidence.findings if f.status == s) for s in ("pass", "warn", "waived")}
-    return template.render(ev=evidence, blocking=blocking, counts=counts, charts=_charts(evidence))
+    return template.render(ev=evidence, blocking=blocking, warnings=warnings, counts=counts,
+                           charts=_charts(evidence), impact=impact_text)

@@ -159,6 +159,15 @@ def _load_public_key(path: Path) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+def _recorded_signing(run_dir: Path) -> dict:
+    """audit.json's signing block ({} when audit.json is missing or unreadable: the file check reports it)."""
+    try:
+        signing = json.loads((run_dir / "audit.json").read_text(encoding="utf-8")).get("signing")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return signing if isinstance(signing, dict) else {}
+
+
 def verify_run(run_dir: Path, *, public_key: Path | None = None, require_signature: bool = False) -> Verified:
     """Check the signature, then every file against the manifest; raise naming the first problem."""
     from cryptography.exceptions import InvalidSignature
@@ -180,6 +189,12 @@ def verify_run(run_dir: Path, *, public_key: Path | None = None, require_signatu
         raise VerificationError(f"{manifest_path}: altered (not a readable manifest)") from e
     pinned = _load_public_key(public_key) if public_key is not None else None
     signed = bool(manifest.get("signed"))
+    recorded = _recorded_signing(run_dir)
+    if recorded.get("signed") is True and not (signed and (run_dir / SIGNATURE).exists()):
+        raise VerificationError(f"{run_dir / SIGNATURE}: missing; audit.json records a run signed with key "
+                                f"{str(recorded.get('key_fingerprint') or '?')[:16]}, but "
+                                f"{'the signature file is gone' if signed else 'manifest.json is unsigned'}: "
+                                f"the signature was removed")
     fingerprint = None
     if signed or (run_dir / SIGNATURE).exists() or pinned is not None or require_signature:
         try:
@@ -193,7 +208,8 @@ def verify_run(run_dir: Path, *, public_key: Path | None = None, require_signatu
                 raise VerificationError(f"{run_dir / SIGNATURE}: altered (not the 64-byte signature written)")
             Ed25519PublicKey.from_public_bytes(raw).verify(signature, data)
         except FileNotFoundError as e:
-            raise VerificationError(f"{run_dir / SIGNATURE}: missing; the manifest is not signed") from e
+            raise VerificationError(f"{run_dir / SIGNATURE}: missing; " + (
+                "the manifest says it is signed" if signed else "the manifest is not signed")) from e
         except (ValueError, InvalidSignature) as e:
             raise VerificationError(f"{manifest_path}: altered (the Ed25519 signature in {SIGNATURE} does not "
                                     f"match it)") from e

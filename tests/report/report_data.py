@@ -170,3 +170,14 @@ def hand_built_evidence(**updates) -> "RunEvidence":
         verdict="pass", exit_code=0,
     )
     return evidence.model_copy(update=updates)
+
+
+def image_evidence(**updates) -> "RunEvidence":
+    """The hand-built record as an image run: an ImageFolder and a torchvision ResNet-18."""
+    evidence = hand_built_evidence()
+    evidence.dataset = evidence.dataset.model_copy(update={
+        "path": "data/photos", "format": "imagefolder", "text_column": "file", "language": None,
+        "classes": ["cat", "dog"], "label_counts": {"cat": 250, "dog": 160}})
+    evidence.training = evidence.training.model_copy(update={
+        "base_model": "torchvision:resnet18", "architecture": "ResNet", "head": "fc", "max_length": 224})
+    return evidence.model_copy(update=updates)

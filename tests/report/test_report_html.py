@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from markupsafe import escape
@@ -73,3 +74,65 @@ def test_hostile_strings_from_a_real_run_appear_only_escaped(real_run):
     # group names and the column name stay inside attribute values as text
     assert 'data-feature="&lt;img src=x onerror=alert(3)&gt;"' in page
     assert 'data-group="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in page
+
+
+def _cells(page: str, column: int) -> list[str]:
+    """The text of one column of the requirements matrix, per rule."""
+    matrix = page[page.index('<section id="matrix">'):page.index('<section id="declarations">')]
+    rows = re.findall(r"<tr data-rule=.*?</tr>", matrix, flags=re.S)
+    return [re.findall(r"<td>(.*?)</td>", row, flags=re.S)[column] for row in rows]
+
+
+def test_matrix_shows_readable_values_not_json_or_long_floats():
+    ev = hand_built_evidence()
+    ev.findings[0].measured = {"enabled": True, "epsilon": 7.990962, "delta": 4.1666666666666665e-05,
+                               "by_entity": {"PERSON": 441}}
+    ev.findings[0].threshold = {"max_epsilon": 8.0, "max_delta": "1/N", "max_tpr": None}
+    evidence = _cells(render_html(ev), 2)[0]
+    assert "{" not in evidence and "True" not in evidence and "4.1666666666666665e-05" not in evidence
+    for shown in ("enabled:</span> yes", "epsilon:</span> 7.991", "delta:</span> 4.167e-05",
+                  "by_entity:</span> PERSON: 441", "max_epsilon:</span> 8", "max_delta:</span> 1/N"):
+        assert shown in evidence, shown
+    assert "max_tpr" not in evidence  # a limit the rule does not set
+    stored = json.loads(ev.model_dump_json())["findings"][0]["measured"]["delta"]
+    assert stored == 4.1666666666666665e-05  # full precision stays in audit.json
+
+
+def test_declarations_are_human_readable():
+    from finetune_governance.evidence import DeclarationEvidence
+
+    ev = hand_built_evidence(declarations=DeclarationEvidence(
+        datasheet_path="d.yaml", datasheet_sha256="cd" * 32,
+        declarations={"contains_personal_data": True, "transfers": [], "retention_days": None,
+                      "consent": {"obtained": False, "reference": None}, "data_subjects": ["customers", "staff"]}))
+    page = render_html(ev)
+    section = page[page.index('<section id="declarations">'):page.index('<section id="scan">')]
+    assert "True" not in section and "[]" not in section and "{" not in section and "None" not in section
+    assert "<dd>yes</dd>" in section and "<dd>none</dd>" in section and "<dd>not declared</dd>" in section
+    assert "<dd>customers, staff</dd>" in section and "obtained:</span> no" in section
+
+
+def test_verdict_lists_warnings_and_contents_link_plugins():
+    page = render_html(hand_built_evidence())
+    verdict = page[page.index('<section id="verdict">'):page.index('<section id="matrix">')]
+    assert "1 warning(s)" in verdict
+    warnings = verdict[verdict.index('<ul id="warnings"'):]
+    assert "gdpr.fairness.parity" in warnings and "parity 0.8 &lt; 0.9" in warnings
+    assert '<a href="#plugins">Plugins</a>' in page
+
+
+def test_impact_ratio_of_an_excluded_group_is_not_shown():
+    ev = hand_built_evidence().model_copy(deep=True)
+    male = ev.assessment.fairness[0].groups[1]
+    male.in_ratios, male.status, male.reason = False, "insufficient data", "12 members, fewer than the minimum 30"
+    page = render_html(ev)
+    impact = page[page.index('<table class="impact"'):]
+    impact = impact[:impact.index("</table>")]
+    assert "n/a (excluded: 12 members, fewer than the minimum 30)" in impact and "1.0000" not in impact
+
+
+def test_table_headers_do_not_break_inside_words():
+    page = render_html(hand_built_evidence())
+    style = page[page.index("<style>"):page.index("</style>")]
+    assert re.search(r"\bth \{[^}]*overflow-wrap: normal", style)
+    assert not re.search(r"th, td \{[^}]*overflow-wrap: anywhere", style)

@@ -130,3 +130,23 @@ def test_api_bad_signing_key_fails_before_anything_is_written(tmp_path, tickets)
     with pytest.raises(UsageError, match="signing key"):
         run(RunRequest(policy="gdpr", config=config, signing_key=bad))
     assert not (tmp_path / "out").exists()
+
+
+def test_signature_removed_from_a_signed_run_fails(run_copy):
+    (run_copy / SIGNATURE).unlink()
+    result = CliRunner().invoke(main, ["verify", str(run_copy)])
+    assert result.exit_code == 1 and "UNSIGNED" not in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "manifest.json.sig: missing; audit.json records a run signed with key" in result.output
+
+
+def test_manifest_rewritten_unsigned_for_a_signed_run_fails(run_copy):
+    from finetune_governance.data.fingerprint import sha256_file
+
+    manifest = json.loads((run_copy / MANIFEST).read_text(encoding="utf-8"))
+    manifest.update(signed=False, algorithm=None, public_key=None)
+    manifest["files"] = {name: sha256_file(run_copy / name) for name in manifest["files"]}
+    (run_copy / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    (run_copy / SIGNATURE).unlink()
+    with pytest.raises(VerificationError, match="audit.json records a run signed .* manifest.json is unsigned"):
+        verify_run(run_copy)
