@@ -11,7 +11,8 @@ from ..evidence import BaselineEvidence
 
 #: fairness aggregates a regression rule may compare (feature-level figures of the evidence)
 FAIRNESS_AGGREGATES = ("demographic_parity_ratio", "demographic_parity_difference", "accuracy_difference",
-                       "impact_ratio", "equalized_odds_difference", "equal_opportunity_difference")
+                       "impact_ratio", "scoring_rate_impact_ratio", "equalized_odds_difference",
+                       "equal_opportunity_difference")
 
 
 def _number(value: Any) -> float | None:
