@@ -70,8 +70,9 @@ def rule_settings(rule: Any, *, seed: int = 0, favourable_label: str | None = No
 
 def fairness_plan(policy: ResolvedPolicy, *, seed: int = 0, favourable_label: str | None = None) -> FairnessPlan:
     """Each fairness rule's settings, and the primary table's: the group settings shared by
-    the most rules (ties: the first in policy order), over every declared feature and every
-    intersection any rule asks for. Rules with other settings get their own tables."""
+    the most rules (ties: the first in policy order) on the assessment's ``favourable_label``,
+    over every declared feature and every intersection any rule asks for. Rules with other
+    settings get their own tables."""
     rules = {r.id: rule_settings(r, seed=seed, favourable_label=favourable_label)
              for r in policy.rules_of("fairness")}
     if not rules:
@@ -80,7 +81,8 @@ def fairness_plan(policy: ResolvedPolicy, *, seed: int = 0, favourable_label: st
     keys = [s.key(favourable_label) for s in every]
     chosen = every[max(range(len(keys)), key=lambda i: (keys.count(keys[i]), -i))]
     primary = replace(chosen, features=None, intersections=any(s.intersections for s in every),
-                      crosses=tuple(dict.fromkeys(c for s in every for c in s.crosses)))
+                      crosses=tuple(dict.fromkeys(c for s in every for c in s.crosses)),
+                      favourable_label=favourable_label or chosen.favourable_label)
     return FairnessPlan(primary=primary, rules=rules)
 
 
