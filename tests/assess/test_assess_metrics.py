@@ -176,3 +176,18 @@ def test_intersections_via_assess_predictions():
     assert inter.feature == "sex & age" and inter.intersection_of == ["sex", "age"]
     assert {g.group: g.count for g in inter.groups} == {"a & old": 3, "a & young": 3, "b & old": 2, "b & young": 2}
     assert ev.roc_auc is not None and ev.expected_calibration_error is not None
+
+
+def test_per_class_f1_and_accuracy_difference_match_sklearn():
+    classes = ["a", "b", "c"]
+    y_true = ["a", "b", "c", "a", "b", "c", "a", "a", "b", "c", "c", "b"]
+    y_pred = ["a", "c", "c", "b", "b", "c", "a", "c", "b", "a", "c", "b"]
+    perf = performance(y_true, y_pred, classes=classes)
+    f1 = skm.f1_score(y_true, y_pred, labels=classes, average=None)
+    assert perf.per_class_f1 == pytest.approx(dict(zip(classes, f1)), abs=1e-6)
+    groups = ["g"] * 5 + ["h"] * 7
+    ff = feature_fairness(feature="f", groups=groups, y_true=y_true, y_pred=y_pred, favourable_label="a",
+                          min_group_size=1)
+    by_group = [skm.accuracy_score(y_true[:5], y_pred[:5]), skm.accuracy_score(y_true[5:], y_pred[5:])]
+    assert ff.accuracy_difference == pytest.approx(max(by_group) - min(by_group), abs=1e-6)
+    assert [g.accuracy for g in ff.groups] == pytest.approx(by_group, abs=1e-6)
