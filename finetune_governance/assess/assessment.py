@@ -175,7 +175,7 @@ def assess_predictions(
     if favourable_label is not None and favourable_label not in classes:
         raise ValueError(f"favourable label '{favourable_label}' is not one of the classes {classes}")
     perf = performance(y_true, y_pred, classes=classes, probabilities=probabilities,
-                       favourable_label=favourable_label or classes[-1])
+                       favourable_label=favourable_label)
     columns = {name: [group_label(v) for v in values] for name, values in groups.items()}
     maker = _TableMaker(y_true=y_true, y_pred=y_pred, classes=classes, favourable_label=favourable_label,
                         columns=columns, probabilities=probabilities, scores=scores)
@@ -184,8 +184,8 @@ def assess_predictions(
     fairness: list[FeatureFairness] = []
     by_rule: dict[str, list[FeatureFairness]] = {}
     if favourable_label is None and not plan.rules:
-        if columns:
-            notes.append("no favourable label named and no fairness rule: group fairness not assessed")
+        notes.append("no favourable label named and no fairness rule: group fairness"
+                     + (" and ROC AUC" if probabilities is not None and len(classes) == 2 else "") + " not assessed")
     else:
         fairness = maker.tables(primary)
         primary_key = primary.key(favourable_label)
