@@ -113,8 +113,11 @@ def _tables_for(settings: FairnessSettings, names: list[str]) -> list[tuple[str,
     crosses = list(settings.crosses)
     if settings.intersections and len(names) >= 2:
         crosses.insert(0, tuple(names))
-    unique = list(dict.fromkeys(tuple(c) for c in crosses if len(c) >= 2))
-    return [(f,) for f in features] + unique
+    unique: dict[frozenset, tuple[str, ...]] = {}
+    for cross in crosses:
+        if len(cross) >= 2:
+            unique.setdefault(frozenset(cross), tuple(cross))  # the first spelling of each set of features
+    return [(f,) for f in features] + list(unique.values())
 
 
 class _TableMaker:

@@ -135,7 +135,7 @@ def _judge(rule: FairnessRule, name: str, feature: FeatureFairness, measured: di
         return
     measured[name] = value
     interval = feature.ci.get(p.metric)
-    level = f"{(feature.ci_level or p.ci_level):.0%}"
+    level = f"{(feature.ci_level or p.ci_level) * 100:g}%"
     if interval:
         measured[f"{name} interval"] = interval
     if p.decide_on == "interval":

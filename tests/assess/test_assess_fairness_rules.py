@@ -202,3 +202,20 @@ def test_decide_on_interval_passes_when_the_interval_is_within(tmp_path):
     code, ev, _ = _audit(tmp_path, rows, policy, datasheet=sheet)
     assert ev["assessment"]["fairness"][0]["ci"]["equalized_odds_difference"][1] <= 0.4
     assert code == 0 and ev["findings"][0]["status"] == "pass", ev["findings"][0]["message"]
+
+
+def test_the_same_intersection_asked_twice_is_one_table():
+    from finetune_governance.assess import assess_predictions, fairness_plan
+    from finetune_governance.policy.schema import ResolvedPolicy
+
+    rules = [{"id": f"r{i}", "title": "t", "cites": ["c"], "severity": "warn", "check": "fairness",
+              "params": {"metric": "impact_ratio", "min": 0.0, "min_group_size": 1, "features": features,
+                         "intersections": True}}
+             for i, features in enumerate((["race", "sex"], ["sex", "race"]))]
+    policy = ResolvedPolicy(name="t", title="t", version="1", path="t", sha256="0" * 64, sources=[], rules=rules,
+                            disabled=[])
+    ev = assess_predictions(y_true=["y", "n"] * 4, y_pred=["y", "y", "n", "n"] * 2, classes=["n", "y"],
+                            favourable_label="y", groups={"sex": ["f", "m"] * 4, "race": ["a"] * 4 + ["b"] * 4},
+                            settings=fairness_plan(policy, favourable_label="y"), predictions_path="p.csv",
+                            predictions_sha256="0" * 64)
+    assert [f.feature for f in ev.fairness] == ["sex", "race", "race & sex"] and not ev.fairness_by_rule
