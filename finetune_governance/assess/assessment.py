@@ -130,9 +130,12 @@ class _TableMaker:
         self.cache: dict[tuple, FeatureFairness] = {}
 
     def _scores(self, label: str):
+        """The given scores when they score ``label``, else its class probability, else None."""
+        if self.scores is not None and label == self.favourable:
+            return self.scores
         if self.probabilities is not None:
             return [row[self.classes.index(label)] for row in self.probabilities]
-        return self.scores if label == self.favourable else None
+        return None
 
     def table(self, settings: FairnessSettings, features: tuple[str, ...]) -> FeatureFairness | None:
         if any(f not in self.columns for f in features):
@@ -171,9 +174,9 @@ def assess_predictions(
 ) -> AssessmentEvidence:
     """Performance, and fairness per ``settings`` (a plan: the primary table and per-rule tables).
 
-    ``probabilities`` (one column per class, ``classes`` order) give ROC AUC, calibration and
-    scores (the probability of each table's favourable label); without them ``scores`` (of
-    ``favourable_label``, any scale) give scoring rates only."""
+    ``probabilities`` (one column per class, ``classes`` order) give ROC AUC and calibration;
+    scoring rates use ``scores`` (of ``favourable_label``, any scale) when given, else the
+    probability of each table's favourable label."""
     plan = settings if isinstance(settings, FairnessPlan) else FairnessPlan(primary=settings)
     if favourable_label is not None and favourable_label not in classes:
         raise ValueError(f"favourable label '{favourable_label}' is not one of the classes {classes}")

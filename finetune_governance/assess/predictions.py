@@ -210,7 +210,8 @@ def read_predictions(
 
 
 def write_predictions(path: Path, *, records: Sequence[int], y_true: Sequence[str], y_pred: Sequence[str],
-                      classes: Sequence[str], probabilities=None, scores: Sequence[float] | None = None,
+                      classes: Sequence[str], probabilities: Sequence[Sequence[float]] | None = None,
+                      scores: Sequence[float] | None = None,
                       groups: dict[str, Sequence[str]]) -> None:
     """The saved predictions: record, label, prediction, score_<label> (6 decimals) when
     probabilities are given, score when raw scores are, and the group of each sensitive

@@ -104,3 +104,12 @@ def test_audit_without_a_score_is_an_input_error(tmp_path):
     assert result.exit_code == 2 and len(lines) == 1, result.output
     assert "'s.scoring' measures scoring_rate_impact_ratio; add a 'score' column" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_score_column_wins_over_class_probabilities():
+    probs = [[0.5, 0.5]] * 60  # uninformative probabilities: every record ties at the median
+    ev = assess_predictions(
+        y_true=Y, y_pred=Y, classes=["fail", "pass"], favourable_label="pass", groups={"race": GROUPS},
+        settings=FairnessSettings(min_group_size=1, exclude_below_share=0.02, exclude_unknown=True),
+        probabilities=probs, scores=SCORES, predictions_path="p.csv", predictions_sha256="0" * 64)
+    assert ev.fairness[0].scoring_rate_impact_ratio == pytest.approx((8 / 28) / (20 / 30), abs=1e-6)
