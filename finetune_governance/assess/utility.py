@@ -4,83 +4,18 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
-from typing import Annotated, Any
-
-from pydantic import BaseModel, ConfigDict, PlainValidator, StrictBool, StrictInt, StrictStr
+from typing import Any
 
 from ..data.fingerprint import sha256_file
 from ..errors import UsageError
 from ..evidence import AssessmentEvidence, UtilityEvidence
 
 
-def _finite_number(value: Any) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError("should be a finite number (not a boolean, text or NaN)")
-    return value
-
-
-Number = Annotated[float, PlainValidator(_finite_number)]
-
-
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class _Group(_Loose):
-    group: StrictStr
-    accuracy: Number | None = None
-    status: StrictStr | None = None
-
-
-class _Feature(_Loose):
-    feature: StrictStr
-    groups: list[_Group] = []
-    demographic_parity_ratio: Number | None = None
-    demographic_parity_difference: Number | None = None
-    accuracy_difference: Number | None = None
-    impact_ratio: Number | None = None
-    scoring_rate_impact_ratio: Number | None = None
-    equalized_odds_difference: Number | None = None
-    equal_opportunity_difference: Number | None = None
-
-
-class _Membership(_Loose):
-    auc: Number | None = None
-
-
-class _Assessment(_Loose):
-    accuracy: Number
-    f1_macro: Number | None = None
-    test_records: StrictInt | None = None
-    fairness: list[_Feature] = []
-    membership: _Membership | None = None
-
-
-class _Privacy(_Loose):
-    enabled: StrictBool | None = None
-    epsilon: Number | None = None
-
-
-class _AuditJson(_Loose):
-    run_id: StrictStr | None = None
-    verdict: StrictStr | None = None
-    privacy: _Privacy | None = None
-    assessment: _Assessment
-
-
-def _where(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
 def load_reference(path: Path) -> dict[str, Any]:
     """A previous run's audit.json (parsed), its structure checked where regression and utility
     rules read it (numbers are numbers, not booleans); one-line ``UsageError`` otherwise."""
-    from pydantic import ValidationError
+    from .baseline import check_structure
 
     hint = "give a previous run's audit.json"
     try:
@@ -94,12 +29,7 @@ def load_reference(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("assessment"), dict) \
             or "accuracy" not in data["assessment"]:
         raise UsageError(f"--baseline {path}: no assessment.accuracy; give the audit.json of a run whose assessment ran")
-    try:
-        _AuditJson.model_validate(data)
-    except ValidationError as e:
-        first = e.errors()[0]
-        message = str(first["msg"]).removeprefix("Value error, ").replace("Input should", "should")
-        raise UsageError(f"--baseline {path}: {_where(first['loc'])}: {message[:1].lower() + message[1:]}; {hint}") from e
+    check_structure(data, path=path)
     return data
 
 
