@@ -25,7 +25,7 @@ from .policy import load_policy
 from .plugins import PluginRecognizerError
 from .plugins.record import attach_plugins, record_plugin_failures, render_sections, run_collectors
 from .policy.schema import PiiParams, ResolvedPolicy
-from .assess import fairness_settings
+from .assess import fairness_plan, resolve_favourable_label
 from .report import write_reports
 from .stages import (Progress, SilentProgress, assess_stage, declare, scan_and_redact, scan_and_redact_images,
                      split_indices, train_stage)
@@ -77,6 +77,23 @@ def policy_evidence(policy: ResolvedPolicy) -> PolicyEvidence:
         rule_sources={rid: SourceLocation(path=path, line=line, column=column)
                       for rid, (path, line, column) in rule_sources(policy).items()},
     )
+
+
+def decide(policy: ResolvedPolicy, evidence: RunEvidence, host, *, waivers: Path | None = None) -> None:
+    """Evaluate ``policy`` on ``evidence`` into its findings (plugin report sections rendered, the
+    waivers file applied as of the run's start date), then the verdict and exit code."""
+    view = None
+    if waivers is not None:
+        from .policy.waivers import apply_waivers, load_waivers
+
+        waiver_set, run_day = load_waivers(waivers), datetime.fromisoformat(evidence.started_at).date()
+        view = lambda found: apply_waivers(found, waiver_set, today=run_day)[0]  # noqa: E731
+    evidence.findings = evaluate(policy, evidence, host, view=view)
+    evidence.findings += [plugin_failure_finding(f) for f in render_sections(host, evidence)]
+    if waivers is not None:
+        evidence.findings, waiver_notes = apply_waivers(evidence.findings, waiver_set, today=run_day)
+        evidence.warnings.extend(waiver_notes)
+    evidence.verdict, evidence.exit_code = verdict(evidence.findings)
 
 
 def _pii_params(policy: ResolvedPolicy) -> PiiParams:
@@ -134,12 +151,9 @@ def run(request: RunRequest, *, progress: Progress | None = None) -> RunOutcome:
         limit=config.data.limit)
     check_model(config)  # an unknown model or missing weights file is an input error before anything runs
     classes = dataset.classes
-    favourable = datasheet.favourable_label or classes[-1]
-    if favourable not in classes:
-        from .errors import DatasheetError
-
-        raise DatasheetError(f"{config.data.datasheet}: favourable_label '{favourable}' is not a label in the data "
-                             f"(labels: {', '.join(classes)})")
+    # every fairness rule needs a favourable label (its own or the datasheet's), one of the labels; none is assumed
+    favourable = resolve_favourable_label(policy, declared=datasheet.favourable_label, classes=classes,
+                                          declared_as=f"favourable_label in the datasheet {config.data.datasheet}")
 
     run_id = request.run_id or new_run_id()
     out_dir = config.output.root / run_id
@@ -271,7 +285,8 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
             trained, [texts[i] for i in split.test], [labels[i] for i in split.test], records=split.test,
             groups={f: [frame[f].iloc[i] for i in split.test] for f in dataset.sensitive_features},
             classes=classes, favourable_label=favourable,
-            settings=fairness_settings(policy, seed=config.training.seed), config=config, out_dir=out_dir,
+            settings=fairness_plan(policy, seed=config.training.seed, favourable_label=favourable), config=config,
+            out_dir=out_dir,
             members=(members, [texts[i] for i in members], [labels[i] for i in members]) if members else None,
             baseline=request.baseline,
         )
@@ -284,7 +299,8 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
                 trained, evidence.assessment, ([texts[i] for i in split.train], [labels[i] for i in split.train]),
                 ([texts[i] for i in split.test], [labels[i] for i in split.test]), records=split.test,
                 groups={f: [frame[f].iloc[i] for i in split.test] for f in dataset.sensitive_features},
-                classes=classes, favourable_label=favourable, settings=fairness_settings(policy, seed=config.training.seed),
+                classes=classes, favourable_label=favourable,
+                settings=fairness_plan(policy, seed=config.training.seed, favourable_label=favourable),
                 config=config, out_dir=out_dir, progress=progress)
         evidence.stages_run.append("assess")
         run_collectors(host, evidence, stage="assess", policy=policy, data_path=str(dataset.path),
@@ -298,18 +314,7 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
             evidence.training.model_path = "model"
             evidence.training.model_sha256 = sha256_file(weights) if weights.exists() else None
 
-    view = None
-    if request.waivers is not None:
-        from .policy.waivers import apply_waivers, load_waivers
-
-        waiver_set, run_day = load_waivers(request.waivers), datetime.fromisoformat(evidence.started_at).date()
-        view = lambda found: apply_waivers(found, waiver_set, today=run_day)[0]  # noqa: E731
-    evidence.findings = evaluate(policy, evidence, host, view=view)
-    evidence.findings += [plugin_failure_finding(f) for f in render_sections(host, evidence)]
-    if request.waivers is not None:
-        evidence.findings, waiver_notes = apply_waivers(evidence.findings, waiver_set, today=run_day)
-        evidence.warnings.extend(waiver_notes)
-    evidence.verdict, evidence.exit_code = verdict(evidence.findings)
+    decide(policy, evidence, host, waivers=request.waivers)
     evidence.finished_at = _now()
     log.info("verdict: %s (exit %d)", evidence.verdict, evidence.exit_code)
     write_reports(evidence, out_dir, signing_key=request.signing_key)

@@ -201,7 +201,10 @@ class GroupMetrics(Record):
     count: int
     accuracy: float | None
     selection_rate: float | None
-    status: Literal["ok", "insufficient data"]
+    status: Literal["ok", "insufficient data", "insufficient data for error rates"] = Field(
+        description="ok; insufficient data (fewer than the minimum members: left out of every aggregate); "
+                    "insufficient data for error rates (one true outcome only: the metrics in void_metrics are "
+                    "void, the selection-rate ones are not).")
     share: float | None = Field(default=None, description="count / records assessed.")
     positives: int | None = Field(default=None, description="Members whose true label is the favourable one.")
     true_positive_rate: float | None = None
@@ -210,6 +213,14 @@ class GroupMetrics(Record):
     in_ratios: bool = Field(default=True, description="False: reported, but left out of the ratios and differences.")
     reason: str | None = Field(default=None, description="Why the group is insufficient data or left out of the ratios.")
     ci: dict[str, list[float]] = Field(default_factory=dict, description="Metric -> [low, high] bootstrap interval.")
+    scoring_rate: float | None = Field(default=None, description="Share of members scoring above the median score "
+                                       "of all records assessed (NYC LL144 scoring rate).")
+    scoring_rate_impact_ratio: float | None = Field(
+        default=None, description="scoring_rate / highest scoring rate of the groups in the ratios.")
+    void_metrics: dict[str, str] = Field(
+        default_factory=dict, description="Metric -> why it is void for this group (a group with one true outcome "
+                                          "only has no TPR or no FPR, and is left out of the aggregates built on "
+                                          "them).")
 
 
 class FeatureFairness(Record):
@@ -224,6 +235,22 @@ class FeatureFairness(Record):
     equal_opportunity_difference: float | None = None
     impact_ratio: float | None = Field(default=None, description="Lowest group impact ratio (NYC LL144).")
     ci: dict[str, list[float]] = Field(default_factory=dict, description="Aggregate -> [low, high] bootstrap interval.")
+    scoring_rate_impact_ratio: float | None = Field(
+        default=None, description="Lowest group scoring-rate impact ratio (NYC LL144, scoring AEDTs).")
+    median_score: float | None = Field(default=None, description="Median score of all records assessed, the "
+                                       "scoring-rate cut-off.")
+    favourable_label: str | None = Field(default=None, description="Label treated as the favourable outcome.")
+    min_group_size: int | None = Field(default=None, description="Groups smaller than this were left out.")
+    exclude_below_share: float | None = Field(default=None, description="Groups under this share left out of ratios.")
+    exclude_unknown: bool | None = Field(default=None, description="The unknown group was left out of ratios.")
+    n_boot: int = Field(default=0, description="Bootstrap resamples behind ci (0: none).")
+    ci_level: float | None = Field(default=None, description="Confidence level of ci.")
+    bootstrap_seed: int | None = Field(
+        default=None, description="Seed of the resampling: resample r is row r of numpy.random.default_rng(seed)"
+                                  ".integers(0, N, size=(n_boot, N)); every figure is recomputed on it.")
+    ci_resamples: dict[str, int] = Field(
+        default_factory=dict, description="Aggregate -> resamples in which it was defined; an interval is given "
+                                          "only when at least ci_level of the resamples define it.")
 
 
 class AttackResult(Record):
@@ -262,7 +289,8 @@ class UtilityEvidence(Record):
 
 class AssessmentEvidence(Record):
     test_records: int
-    favourable_label: str
+    favourable_label: str | None = Field(description="The favourable outcome of the primary fairness table; null "
+                                         "when no fairness rule needs one and none was named.")
     accuracy: float
     f1_macro: float
     per_class_f1: dict[str, float]
@@ -289,6 +317,13 @@ class AssessmentEvidence(Record):
         default=None, description="Against a non-private model trained in this run (utility rules with "
                                   "reference: non_private).")
     membership_not_run: str | None = Field(default=None, description="Why the membership-inference audit did not run.")
+    fairness_by_rule: dict[str, list[FeatureFairness]] = Field(
+        default_factory=dict, description="Rule id -> the tables that fairness rule reads, for rules whose group "
+                                          "settings differ from the primary table's (fairness).")
+    exclude_unknown: bool = False
+    ci_level: float | None = None
+    bootstrap_seed: int | None = None
+    score_source: str | None = Field(default=None, description="What the score behind scoring rates is.")
 
 
 class BaselineEvidence(Record):

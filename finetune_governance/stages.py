@@ -358,7 +358,7 @@ def assess_stage(
     records: list[int],
     groups: dict[str, list],
     classes: list[str],
-    favourable_label: str,
+    favourable_label: str | None,
     settings,
     config: RunConfig,
     out_dir: Path,
@@ -366,13 +366,12 @@ def assess_stage(
     baseline: Path | None = None,
 ) -> AssessmentEvidence:
     """Predict the held-out split, save predictions and scores, and measure performance and
-    fairness (``settings``: an ``assess.FairnessSettings``). With ``members`` (record indices,
+    fairness (``settings``: an ``assess.FairnessPlan``). With ``members`` (record indices,
     texts and labels of training records) also run the membership-inference audit, saving
     the per-record losses; with ``baseline`` (a previous audit.json) compare utility."""
-    import csv
-
     from .assess import load_reference, membership_audit, per_example_loss
     from .assess import utility_against
+    from .assess.membership import write_losses
 
     index = {c: i for i, c in enumerate(classes)}
 
@@ -391,16 +390,10 @@ def assess_stage(
         test_loss = per_example_loss(probs, [index[y] for y in labels])
         evidence.membership = membership_audit(
             member_losses=member_loss.tolist(), member_labels=member_labels,
-            non_member_losses=test_loss.tolist(), non_member_labels=labels, seed=settings.seed,
+            non_member_losses=test_loss.tolist(), non_member_labels=labels, seed=config.training.seed,
         )
-        loss_path = out_dir / "membership_losses.csv"
-        with loss_path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["record", "member", "label", "loss"])
-            for record, label, loss in zip(member_records, member_labels, member_loss):
-                writer.writerow([record, 1, label, f"{loss:.6f}"])
-            for record, label, loss in zip(records, labels, test_loss):
-                writer.writerow([record, 0, label, f"{loss:.6f}"])
+        write_losses(out_dir / "membership_losses.csv", members=(member_records, member_labels, member_loss),
+                     non_members=(records, labels, test_loss))
     if baseline is not None:
         evidence.utility = utility_against(evidence, reference=load_reference(baseline), path=baseline)
     return evidence
@@ -420,24 +413,19 @@ def _probabilities(trained: Trained, texts: list[str], labels: list[str], classe
 
 
 def _assess_model(trained: Trained, texts: list[str], labels: list[str], *, records: list[int], groups: dict[str, list],
-                  classes: list[str], favourable_label: str, settings, config: RunConfig, path: Path):
+                  classes: list[str], favourable_label: str | None, settings, config: RunConfig, path: Path):
     """Predict ``texts``, save predictions and scores to ``path``, and assess them."""
-    import csv
+    from .assess import assess_predictions
+    from .assess.predictions import write_predictions
 
-    from .assess import assess_predictions, group_label
-
-    index = {c: i for i, c in enumerate(classes)}
     probs = _probabilities(trained, texts, labels, classes, config)
     predicted = [classes[int(i)] for i in probs.argmax(axis=1)]
-    named = {g: [group_label(v) for v in values] for g, values in groups.items()}
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["record", "label", "prediction", *[f"score_{c}" for c in classes], *named])
-        for row, (record, label, pred) in enumerate(zip(records, labels, predicted)):
-            writer.writerow([record, label, pred, *[f"{p:.6f}" for p in probs[row]], *[named[g][row] for g in named]])
+    write_predictions(path, records=records, y_true=labels, y_pred=predicted, classes=classes, probabilities=probs,
+                      groups=groups)
     evidence = assess_predictions(
-        y_true=labels, y_pred=predicted, classes=classes, favourable_label=favourable_label, groups=named,
+        y_true=labels, y_pred=predicted, classes=classes, favourable_label=favourable_label, groups=groups,
         settings=settings, probabilities=probs, predictions_path=path.name, predictions_sha256=sha256_file(path),
+        score_source="the model's probability of the favourable label (score_<label> in the predictions)",
     )
     return evidence, probs
 

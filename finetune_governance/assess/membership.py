@@ -117,3 +117,16 @@ def membership_audit(
         members=len(member_losses), non_members=n_non, attacks=attacks,
         auc=max(a.auc for a in attacks), tpr_at_1pct_fpr=max(a.tpr_at_1pct_fpr for a in attacks), note=note,
     )
+
+
+def write_losses(path, *, members: tuple[Sequence[int], Sequence[str], Sequence[float]],
+                 non_members: tuple[Sequence[int], Sequence[str], Sequence[float]]) -> None:
+    """The per-record losses (nats) behind the attack: record, member (1/0), label, loss."""
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["record", "member", "label", "loss"])
+        for flag, (records, labels, losses) in ((1, members), (0, non_members)):
+            for record, label, loss in zip(records, labels, losses):
+                writer.writerow([record, flag, label, f"{loss:.6f}"])

@@ -13,23 +13,30 @@ from ..evidence import AssessmentEvidence, UtilityEvidence
 
 
 def load_reference(path: Path) -> dict[str, Any]:
-    """The ``assessment`` part of a previous run's audit.json; one-line errors otherwise."""
+    """A previous run's audit.json (parsed), its structure checked where regression and utility
+    rules read it (numbers are numbers, not booleans); one-line ``UsageError`` otherwise."""
+    from .baseline import check_structure
+
+    hint = "give a previous run's audit.json"
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as e:
-        raise UsageError(f"--baseline {path}: file not found; give a previous run's audit.json") from e
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UsageError(f"--baseline {path}: not readable JSON ({type(e).__name__}); give a previous run's audit.json") from e
-    assessment = data.get("assessment") if isinstance(data, dict) else None
-    if not isinstance(assessment, dict) or not isinstance(assessment.get("accuracy"), (int, float)):
+        raise UsageError(f"--baseline {path}: file not found; {hint}") from e
+    except IsADirectoryError as e:
+        raise UsageError(f"--baseline {path}: is a directory; {hint} (the file in the run folder)") from e
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise UsageError(f"--baseline {path}: not readable JSON ({type(e).__name__}); {hint}") from e
+    if not isinstance(data, dict) or not isinstance(data.get("assessment"), dict) \
+            or "accuracy" not in data["assessment"]:
         raise UsageError(f"--baseline {path}: no assessment.accuracy; give the audit.json of a run whose assessment ran")
+    check_structure(data, path=path)
     return data
 
 
 def _group_accuracies(fairness: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return {
         f["feature"]: {g["group"]: float(g["accuracy"]) for g in f.get("groups", [])
-                       if g.get("status") == "ok" and g.get("accuracy") is not None}
+                       if g.get("status") != "insufficient data" and g.get("accuracy") is not None}
         for f in fairness
     }
 

@@ -45,8 +45,10 @@ CHECKS: dict[str, CheckSpec] = {
         check_performance, "a held-out performance metric is at least min", ("assessment.accuracy",
                                                                             "assessment.f1_macro")),
     "fairness": CheckSpec(
-        check_fairness, "a group-fairness metric over each sensitive feature (and intersections) is within "
-        "[min, max]; insufficient data never passes", ("assessment.fairness",)),
+        check_fairness, "a group-fairness metric over each sensitive feature (and the intersection the rule asks "
+        "for) is within [min, max] (decide_on: interval: its whole bootstrap interval), on tables computed with the "
+        "rule's own group settings; insufficient data never passes", ("assessment.fairness",
+                                                                       "assessment.fairness_by_rule")),
     "membership_inference": CheckSpec(
         check_membership_inference, "the strongest membership-inference attack's AUC and TPR at 1% FPR are at "
         "most the limits", ("assessment.membership",)),

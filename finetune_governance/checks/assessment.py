@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..evidence import AssessmentEvidence, FeatureFairness, Finding, RunEvidence
 from ..policy.schema import FairnessRule, MembershipInferenceRule, PerformanceRule, UtilityRule
 from ._base import EvidenceMissing, finding
@@ -41,66 +43,159 @@ def check_performance(rule: PerformanceRule, evidence: RunEvidence) -> Finding:
     return finding(rule, passed=not problems, measured=value, threshold=threshold, message=message)
 
 
-def _features(rule: FairnessRule, assessment: AssessmentEvidence) -> list[str]:
-    plain = [f.feature for f in assessment.fairness if not f.intersection_of]
-    chosen = list(rule.params.features or plain)
+#: fairness aggregates over the selection-rate groups; the others also need true outcomes
+_NEEDS_POSITIVES = {"equal_opportunity_difference", "equalized_odds_difference"}
+_NEEDS_NEGATIVES = {"equalized_odds_difference"}
+#: settings a table records and a rule asks for (the table must have been computed with the rule's)
+_SETTINGS = ("min_group_size", "exclude_below_share", "exclude_unknown", "n_boot")
+
+
+def _tables(rule: FairnessRule, assessment: AssessmentEvidence) -> tuple[list[FeatureFairness], str]:
+    if rule.id in assessment.fairness_by_rule:
+        return assessment.fairness_by_rule[rule.id], f"assessment.fairness_by_rule.{rule.id}"
+    return assessment.fairness, "assessment.fairness"
+
+
+def _chosen(rule: FairnessRule, tables: list[FeatureFairness]) -> tuple[list[tuple[str, FeatureFairness | None]], str | None]:
+    """(name, table or None when not assessed) for each feature the rule checks, then its
+    intersection; and why the intersection could not be computed (or None)."""
+    by_feature = {f.feature: f for f in tables if not f.intersection_of}
+    names = list(rule.params.features or by_feature)
+    chosen: list[tuple[str, FeatureFairness | None]] = [(n, by_feature.get(n)) for n in names]
+    missing = None
     if rule.params.intersections:
-        chosen += [f.feature for f in assessment.fairness if f.intersection_of
-                   and (rule.params.features is None or set(f.intersection_of) <= set(rule.params.features))]
-    return chosen
+        crossed = next((f for f in tables if f.intersection_of and set(f.intersection_of) == set(names)), None)
+        if crossed is not None:
+            chosen.append((crossed.feature, crossed))
+        else:
+            missing = (f"no intersection of {' x '.join(names) or 'the sensitive features'} could be computed "
+                       "(intersections need two or more declared sensitive features, each assessed)")
+    return chosen, missing
 
 
-def _uncertain(feature: FeatureFairness, metric: str, low: float | None, high: float | None) -> str:
-    interval = feature.ci.get(metric)
-    if not interval:
-        return ""
-    crosses = any(b is not None and interval[0] < b < interval[1] for b in (low, high))
-    return f" (95% bootstrap interval [{interval[0]:.3f}, {interval[1]:.3f}] crosses the limit)" if crosses else ""
+def _mismatch(rule: FairnessRule, table: FeatureFairness) -> str | None:
+    """Why ``table`` was not computed with the rule's settings (None: it was, or it records none)."""
+    p = rule.params
+    for name in _SETTINGS:
+        recorded = getattr(table, name)
+        if recorded is not None and recorded != getattr(p, name):
+            return f"{name} {recorded}, the rule asks {getattr(p, name)}"
+    if p.n_boot and table.ci_level is not None and table.ci_level != p.ci_level:
+        return f"ci_level {table.ci_level}, the rule asks {p.ci_level}"
+    if p.favourable_label and table.favourable_label and table.favourable_label != p.favourable_label:
+        return f"favourable label '{table.favourable_label}', the rule asks '{p.favourable_label}'"
+    return None
+
+
+def _left_out(feature: FeatureFairness, metric: str) -> list[str]:
+    """Groups left out of ``metric``'s aggregate, each with why."""
+    out = []
+    for g in feature.groups:
+        if not g.in_ratios:
+            out.append(f"{g.group} ({g.reason or g.status})")
+        elif metric in _NEEDS_POSITIVES | _NEEDS_NEGATIVES and metric in g.void_metrics:
+            out.append(f"{g.group} ({g.void_metrics[metric]})")
+    return out
+
+
+def _applied(rule: FairnessRule, tables: list[FeatureFairness], where: str) -> dict[str, Any]:
+    """The settings applied, as recorded by the tables (the rule's where none are recorded)."""
+    p = rule.params
+    first = tables[0] if tables else None
+
+    def recorded(name: str, default: Any) -> Any:
+        value = getattr(first, name, None) if first is not None else None
+        return default if value is None else value
+
+    return {"metric": p.metric, "min": p.min, "max": p.max, "decide_on": p.decide_on,
+            "min_group_size": recorded("min_group_size", p.min_group_size),
+            "exclude_below_share": recorded("exclude_below_share", p.exclude_below_share),
+            "exclude_unknown": recorded("exclude_unknown", p.exclude_unknown),
+            "favourable_label": recorded("favourable_label", p.favourable_label),
+            "n_boot": recorded("n_boot", p.n_boot), "ci_level": p.ci_level if p.n_boot else None,
+            "bootstrap_seed": recorded("bootstrap_seed", None), "features": p.features,
+            "intersections": p.intersections, "table": where}
+
+
+def _judge(rule: FairnessRule, name: str, feature: FeatureFairness, measured: dict, problems: list[str],
+           notes: list[str]) -> None:
+    """Compare one table's aggregate (or, with decide_on: interval, its whole interval) with the bounds."""
+    p = rule.params
+    value = getattr(feature, p.metric)
+    left_out = _left_out(feature, p.metric)
+    if left_out:
+        notes.append(f"'{name}': left out of {p.metric}: {', '.join(left_out)}")
+    if value is None and p.metric == "scoring_rate_impact_ratio" and feature.median_score is None:
+        measured[name] = "no scores"
+        problems.append(f"'{name}': no scores, so no scoring rates (the predictions need the model's score)")
+        return
+    if value is None:
+        measured[name] = "insufficient data"
+        problems.append(f"'{name}': insufficient data for {p.metric} (fewer than two groups qualify)")
+        return
+    measured[name] = value
+    interval = feature.ci.get(p.metric)
+    level = f"{(feature.ci_level or p.ci_level) * 100:g}%"
+    if interval:
+        measured[f"{name} interval"] = interval
+    if p.decide_on == "interval":
+        if not interval:
+            defined = feature.ci_resamples.get(p.metric)
+            problems.append(f"'{name}': no {level} bootstrap interval of {p.metric} (decide_on: interval; "
+                            + (f"defined in {defined} of {feature.n_boot} resamples)" if defined is not None
+                               else "no resamples)"))
+            return
+        low, high = interval
+        text = f"{p.metric} {value:.3f}, {level} interval [{low:.3f}, {high:.3f}]"
+        if p.min is not None and low < p.min:
+            problems.append(f"'{name}': {text} reaches below {p.min}")
+        elif p.max is not None and high > p.max:
+            problems.append(f"'{name}': {text} reaches above {p.max}")
+        return
+    caveat = ""
+    if interval and any(b is not None and interval[0] < b < interval[1] for b in (p.min, p.max)):
+        caveat = f" ({level} bootstrap interval [{interval[0]:.3f}, {interval[1]:.3f}] crosses the limit)"
+    if p.min is not None and value < p.min:
+        problems.append(f"'{name}': {p.metric} {value:.3f} < {p.min}{caveat}")
+    elif p.max is not None and value > p.max:
+        problems.append(f"'{name}': {p.metric} {value:.3f} > {p.max}{caveat}")
+    elif caveat:
+        notes.append(f"'{name}': {p.metric} {value:.3f} within limits{caveat}")
 
 
 def check_fairness(rule: FairnessRule, evidence: RunEvidence) -> Finding:
-    """Each chosen feature's aggregate within [min, max]; a feature without two groups with
-    enough data fails (insufficient data is never a pass). Small groups are named."""
+    """Each chosen feature's (and, with intersections, their cross's) aggregate within [min, max],
+    read from the tables computed with this rule's settings; with decide_on: interval the
+    whole bootstrap interval must be within. A feature without two qualifying groups, or an
+    intersection that could not be computed, fails (insufficient data is never a pass)."""
     assessment = _assessment(evidence)
     p = rule.params
-    by_feature = {f.feature: f for f in assessment.fairness}
-    features = _features(rule, assessment)
-    threshold = {"metric": p.metric, "min": p.min, "max": p.max, "min_group_size": p.min_group_size,
-                 "exclude_below_share": p.exclude_below_share}
-    if not features:
+    tables, where = _tables(rule, assessment)
+    threshold = _applied(rule, tables, where)
+    chosen, missing = _chosen(rule, tables)
+    if not chosen:
         return finding(rule, passed=False, measured=None, threshold=threshold,
-                       message="no sensitive features declared: fairness cannot be assessed")
-    measured: dict[str, float | str] = {}
-    problems: list[str] = []
+                       message="no sensitive features assessed: fairness cannot be assessed")
+    measured: dict[str, Any] = {}
+    problems: list[str] = [missing] if missing else []
     notes: list[str] = []
-    for name in features:
-        feature = by_feature.get(name)
+    for name, feature in chosen:
         if feature is None:
             measured[name] = "not assessed"
             problems.append(f"'{name}' was not assessed (not a declared sensitive feature)")
             continue
-        small = [g.group for g in feature.groups if g.status == "insufficient data"]
-        if small:
-            notes.append(f"'{name}': insufficient data for {', '.join(small)} (not assessed)")
-        value = getattr(feature, p.metric)
-        if value is None:
-            measured[name] = "insufficient data"
-            problems.append(f"'{name}': insufficient data (fewer than two groups with {p.min_group_size}+ members "
-                            "and both outcomes)")
+        mismatch = _mismatch(rule, feature)
+        if mismatch:
+            measured[name] = "computed with other settings"
+            problems.append(f"'{name}' was computed with {mismatch}: not this rule's result")
             continue
-        measured[name] = value
-        caveat = _uncertain(feature, p.metric, p.min, p.max)
-        if p.min is not None and value < p.min:
-            problems.append(f"'{name}': {p.metric} {value:.3f} < {p.min}{caveat}")
-        elif p.max is not None and value > p.max:
-            problems.append(f"'{name}': {p.metric} {value:.3f} > {p.max}{caveat}")
-        elif caveat:
-            notes.append(f"'{name}': {p.metric} {value:.3f} within limits{caveat}")
+        _judge(rule, name, feature, measured, problems, notes)
     tail = ("; " + "; ".join(notes)) if notes else ""
     if problems:
         return finding(rule, passed=False, measured=measured, threshold=threshold, message="; ".join(problems) + tail)
+    basis = "the whole bootstrap interval" if p.decide_on == "interval" else p.metric
     return finding(rule, passed=True, measured=measured, threshold=threshold,
-                   message=f"{p.metric} within limits for " + ", ".join(features) + tail)
+                   message=f"{basis} within limits for " + ", ".join(n for n, _ in chosen) + tail)
 
 
 def check_membership_inference(rule: MembershipInferenceRule, evidence: RunEvidence) -> Finding:

@@ -15,7 +15,7 @@ from ..policy.schema import RegressionRule
 from ._base import EvidenceMissing, finding
 
 #: fairness aggregates where higher is better; the others are differences, lower is better
-_HIGHER_IS_BETTER = {"demographic_parity_ratio", "impact_ratio"}
+_HIGHER_IS_BETTER = {"demographic_parity_ratio", "impact_ratio", "scoring_rate_impact_ratio"}
 NO_BASELINE = "no baseline to compare with (pass --baseline <previous approved run's audit.json>)"
 
 

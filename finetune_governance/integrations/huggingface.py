@@ -25,15 +25,16 @@ class GovernanceCallback(SessionResults, TrainerCallback):
     ``train_dataset`` / ``eval_dataset``: column-indexable (a ``datasets.Dataset``, a pandas
     frame or a dict of lists) holding the raw text, label and sensitive-feature columns named
     in the datasheet. ``mlflow=True`` logs the verdict, metrics and reports to the active
-    MLflow run. After training, ``evidence``, ``report_dir`` and ``exit_code`` are set.
+    MLflow run; ``waivers`` a waivers YAML applied as in ``run --waivers``. After training,
+    ``evidence``, ``report_dir`` and ``exit_code`` are set.
     """
 
     def __init__(self, *, policy: str | Path, datasheet: Path, output_dir: Path, train_dataset: Any,
                  eval_dataset: Any = None, hash_key: bytes | None = None, run_id: str | None = None,
-                 mlflow: bool = False) -> None:
+                 mlflow: bool = False, waivers: Path | None = None) -> None:
         self.session = GovernanceSession(SessionSettings(
             policy=policy, datasheet=Path(datasheet), output_dir=Path(output_dir), run_id=run_id,
-            hash_key=hash_key, mlflow=mlflow))
+            hash_key=hash_key, mlflow=mlflow, waivers=Path(waivers) if waivers is not None else None))
         self.train_dataset, self.eval_dataset = train_dataset, eval_dataset
 
     def on_train_begin(self, args, state, control, **kwargs):
@@ -51,8 +52,8 @@ class GovernanceCallback(SessionResults, TrainerCallback):
             texts = [str(t) for t in column(self.eval_dataset, self.session.datasheet.columns.text)]
             raw = column(self.eval_dataset, self.session.datasheet.columns.label)
             truth = [names[int(y)] if not isinstance(y, str) else y for y in raw]
-            self.session.assess(self.eval_dataset, _predict(model, tokenizer, texts, names), classes=names,
-                                truth=truth)
+            predicted, probabilities = _predict(model, tokenizer, texts, names)
+            self.session.assess(self.eval_dataset, predicted, classes=names, truth=truth, probabilities=probabilities)
         self.session.finish()
         return control
 
@@ -71,17 +72,21 @@ def _training_evidence(args, state, model, tokenizer) -> TrainingEvidence:
         stop_reason="Trainer finished", seconds=0.0, weight_decay=float(args.weight_decay))
 
 
-def _predict(model, tokenizer, texts: list[str], names: list[str]) -> list[str]:
+def _predict(model, tokenizer, texts: list[str], names: list[str]) -> tuple[list[str], list[list[float]]]:
+    """Predicted label names and class probabilities (softmax, ``names`` order) for ``texts``."""
     import torch
 
     device = next(model.parameters()).device
     model.eval()
     predicted: list[str] = []
+    probabilities: list[list[float]] = []
     with torch.no_grad():
         for start in range(0, len(texts), 64):
             enc = tokenizer(texts[start:start + 64], padding=True, truncation=True, return_tensors="pt").to(device)
-            predicted += [names[int(i)] for i in model(**enc).logits.argmax(-1)]
-    return predicted
+            probs = torch.softmax(model(**enc).logits.float(), dim=-1).cpu()
+            predicted += [names[int(i)] for i in probs.argmax(-1)]
+            probabilities += probs.tolist()
+    return predicted, probabilities
 
 
 __all__: Sequence[str] = ["GovernanceCallback"]

@@ -21,6 +21,8 @@ from .session import GovernanceSession, SessionResults, SessionSettings, column
 
 #: ``predict(module, texts) -> one label per text``: a label name, or an index into ``labels``
 Predict = Callable[[pl.LightningModule, list[str]], Sequence[Any]]
+#: ``predict_proba(module, texts) -> [len(texts), len(labels)]`` class probabilities, ``labels`` order
+PredictProba = Callable[[pl.LightningModule, list[str]], Any]
 
 
 class GovernanceCallback(SessionResults, pl.Callback):
@@ -35,21 +37,27 @@ class GovernanceCallback(SessionResults, pl.Callback):
     ``max_length`` (tokens) and ``base_model`` are recorded in the evidence. ``loss_metric``:
     the name under which the module logs its training loss (``self.log``), recorded per epoch.
     ``mlflow=True`` logs the verdict, metrics and reports to the Trainer's ``MLFlowLogger`` run
-    when it has one, else to the active MLflow run.
+    when it has one, else to the active MLflow run. ``predict_proba`` (optional) maps the module
+    and texts to class probabilities in ``labels`` order (ROC AUC, calibration, scoring rates);
+    ``waivers`` is a waivers YAML applied as in ``run --waivers``.
     """
 
     def __init__(self, *, policy: str | Path, datasheet: Path, output_dir: Path, train_dataset: Any,
                  eval_dataset: Any = None, predict: Predict | None = None, labels: Sequence[str] | None = None,
                  seed: int | None = None, max_length: int = 0, base_model: str | None = None,
                  loss_metric: str = "train_loss", hash_key: bytes | None = None, run_id: str | None = None,
-                 mlflow: bool = False) -> None:
+                 mlflow: bool = False, predict_proba: PredictProba | None = None,
+                 waivers: Path | None = None) -> None:
         if eval_dataset is not None and predict is None:
             raise UsageError("GovernanceCallback: eval_dataset needs predict=, a function (module, texts) -> labels")
         self.session = GovernanceSession(SessionSettings(
             policy=policy, datasheet=Path(datasheet), output_dir=Path(output_dir), run_id=run_id,
-            hash_key=hash_key, mlflow=mlflow))
+            hash_key=hash_key, mlflow=mlflow, waivers=Path(waivers) if waivers is not None else None))
+        if predict_proba is not None and labels is None:
+            raise UsageError("GovernanceCallback: predict_proba needs labels=[class names] in the model's output order")
         self.train_dataset, self.eval_dataset = train_dataset, eval_dataset
-        self.predict, self.labels = predict, list(labels) if labels is not None else None
+        self.predict, self.labels, self.predict_proba = predict, list(labels) if labels is not None else None, \
+            predict_proba
         self.seed, self.max_length, self.base_model, self.loss_metric = seed, max_length, base_model, loss_metric
         self._losses: list[float] = []
         self._started = 0.0
@@ -83,10 +91,14 @@ class GovernanceCallback(SessionResults, pl.Callback):
 
             with torch.no_grad():
                 predicted = [self._name(p) for p in self.predict(pl_module, texts)]
+                probabilities = self.predict_proba(pl_module, texts) if self.predict_proba is not None else None
             pl_module.train(was_training)
+            if probabilities is not None and hasattr(probabilities, "detach"):
+                probabilities = probabilities.detach().float().cpu().numpy()
             truth = [self._name(t) for t in column(self.eval_dataset, columns.label)]
             classes = self.labels or sorted(set(truth) | set(predicted))
-            self.session.assess(self.eval_dataset, predicted, classes=classes, truth=truth)
+            self.session.assess(self.eval_dataset, predicted, classes=classes, truth=truth,
+                                probabilities=probabilities)
         run_id, uri = _mlflow_logger_run(trainer) if self.session.mlflow else (None, None)
         self.session.finish(mlflow_run_id=run_id, mlflow_tracking_uri=uri)
 
@@ -128,4 +140,4 @@ def _mlflow_logger_run(trainer: pl.Trainer) -> tuple[str | None, str | None]:
     return None, None
 
 
-__all__: Sequence[str] = ["GovernanceCallback", "Predict"]
+__all__: Sequence[str] = ["GovernanceCallback", "Predict", "PredictProba"]

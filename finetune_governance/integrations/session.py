@@ -43,6 +43,7 @@ class SessionSettings:
     run_id: str | None = None
     hash_key: bytes | None = None  # secret key for keyed hashing of PII
     mlflow: bool = False  # log verdict, metrics and reports to the active MLflow run at finish
+    waivers: Path | None = None  # a waivers YAML (policy/waivers.py), applied at finish as in run
 
 
 class GovernanceSession:
@@ -61,6 +62,15 @@ class GovernanceSession:
         self.policy = load_policy(settings.policy)
         self.datasheet_path = Path(settings.datasheet)
         self.datasheet = load_datasheet(self.datasheet_path)
+        if settings.waivers is not None:
+            from ..policy.waivers import load_waivers
+
+            load_waivers(settings.waivers)  # a bad waivers file is an input error before training
+        from ..assess import resolve_favourable_label
+
+        # every fairness rule needs a favourable label (its own or the datasheet's): checked before training
+        resolve_favourable_label(self.policy, declared=self.datasheet.favourable_label,
+                                 declared_as=f"favourable_label in the datasheet {self.datasheet_path}")
         self.report_dir = Path(settings.output_dir) / (settings.run_id or new_run_id())
         self.evidence: RunEvidence | None = None
         self.exit_code: int | None = None
@@ -117,6 +127,13 @@ class GovernanceSession:
                                                by_entity=by_entity)
         early = [f for f in evaluate(self.policy, ev, self.plugins)
                  if f.stage in PRE_TRAINING_STAGES or f.stage == "plugins"]  # a broken plugin stops training too
+        if self.settings.waivers is not None:  # an active waiver lets training start, as it lets the gate pass
+            import datetime as dt
+
+            from ..policy.waivers import apply_waivers, load_waivers
+
+            early, _ = apply_waivers(early, load_waivers(self.settings.waivers),
+                                     today=dt.datetime.fromisoformat(ev.started_at).date())
         blocking = [f for f in early if f.blocking_failure]
         if blocking or scan.evidence.blocked_entities:
             ev.stopped_early = ("blocking findings before training: " + ", ".join(f.rule_id for f in blocking)
@@ -138,37 +155,47 @@ class GovernanceSession:
         run_collectors(self.plugins, ev, stage="train", policy=self.policy)
 
     def assess(self, eval_dataset: Any, predicted: Sequence[str], *, classes: Sequence[str],
-               truth: Sequence[str] | None = None) -> AssessmentEvidence:
-        """Performance and fairness of ``predicted`` (label names, one per record of ``eval_dataset``).
+               truth: Sequence[str] | None = None,
+               probabilities: Sequence[Sequence[float]] | None = None) -> AssessmentEvidence:
+        """Performance and fairness of ``predicted`` (label names, one per record of ``eval_dataset``),
+        by the same assessment as ``governed-finetune run`` and ``audit``.
 
         ``truth`` defaults to the datasheet's label column of ``eval_dataset``; ``classes`` are
-        the label names in the model's output order.
+        the label names in the model's output order; ``probabilities`` (optional, one row per
+        record, one column per class in ``classes`` order) add ROC AUC, calibration error and
+        scoring rates.
         """
-        from ..assess import feature_fairness, performance
+        from ..assess import assess_predictions, fairness_plan, resolve_favourable_label
+        from ..assess.predictions import write_predictions
         from ..data.fingerprint import sha256_file
 
         ev = self._started()
         columns = self.datasheet.columns
         truth = [str(t) for t in (truth if truth is not None else column(eval_dataset, columns.label))]
         predicted = [str(p) for p in predicted]
+        classes = list(dict.fromkeys(str(c) for c in classes))
         if len(predicted) != len(truth):
             raise DataError(f"the prediction function returned {len(predicted)} predictions for "
                             f"{len(truth)} evaluation records; expected one per record")
+        outside = sorted(set(truth + predicted) - set(classes))
+        if outside:
+            raise DataError(f"label '{outside[0]}' is not one of the classes ({', '.join(classes)})")
+        probs = _checked_probabilities(probabilities, rows=len(truth), classes=classes)
+        favourable = resolve_favourable_label(self.policy, declared=self.datasheet.favourable_label, classes=classes,
+                                              declared_as=f"favourable_label in the datasheet {self.datasheet_path}")
+        groups = {f: column(eval_dataset, f) for f in columns.sensitive_features}
         self.report_dir.mkdir(parents=True, exist_ok=True)
         path = self.report_dir / "predictions.csv"
-        path.write_text("record,label,prediction\n" + "".join(
-            f"{i},{t},{p}\n" for i, (t, p) in enumerate(zip(truth, predicted))), encoding="utf-8")
-        ordered = sorted(set(classes))
-        favourable = self.datasheet.favourable_label or ordered[-1]
-        minimum = max([r.params.min_group_size for r in self.policy.rules_of("fairness")] or [30])
-        perf = performance(truth, predicted, classes=ordered)
-        fairness = [feature_fairness(feature=f, groups=[str(g) for g in column(eval_dataset, f)], y_true=truth,
-                                     y_pred=predicted, favourable_label=favourable, min_group_size=minimum)
-                    for f in columns.sensitive_features]
-        ev.assessment = AssessmentEvidence(
-            test_records=len(truth), favourable_label=favourable, accuracy=perf.accuracy, f1_macro=perf.f1_macro,
-            per_class_f1=perf.per_class_f1, confusion_matrix=perf.confusion_matrix, fairness=fairness,
-            min_group_size=minimum, predictions_path=path.name, predictions_sha256=sha256_file(path))
+        write_predictions(path, records=list(range(len(truth))), y_true=truth, y_pred=predicted, classes=classes,
+                          probabilities=probs, groups=groups)
+        seed = ev.training.seed if ev.training is not None and ev.training.seed >= 0 else 0
+        ev.assessment = assess_predictions(
+            y_true=truth, y_pred=predicted, classes=classes, favourable_label=favourable, groups=groups,
+            settings=fairness_plan(self.policy, seed=seed, favourable_label=favourable), probabilities=probs,
+            score_source="the model's probability of the favourable label (given to the callback)",
+            predictions_path=path.name, predictions_sha256=sha256_file(path))
+        ev.assessment.membership_not_run = ("a framework callback sees no predictions on the training split; use "
+                                            "governed-finetune run, or audit with a 'member' column")
         ev.stages_run.append("assess")
         return ev.assessment
 
@@ -178,19 +205,15 @@ class GovernanceSession:
         MLflow: to run ``mlflow_run_id`` at ``mlflow_tracking_uri`` when given (e.g. Lightning's
         ``MLFlowLogger`` run), else to the active run (one is started if none is active).
         """
-        from ..api import _now
-        from ..checks import evaluate, plugin_failure_finding
-        from ..gate import verdict
-        from ..plugins.record import attach_plugins, render_sections, run_collectors
+        from ..api import _now, decide
+        from ..plugins.record import attach_plugins, run_collectors
         from ..report import write_reports
 
         ev = self._started()
         host = attach_plugins(ev, self.policy)
         if "assess" in ev.stages_run:
             run_collectors(host, ev, stage="assess", policy=self.policy)
-        ev.findings = evaluate(self.policy, ev, host)
-        ev.findings += [plugin_failure_finding(f) for f in render_sections(host, ev)]
-        ev.verdict, ev.exit_code = verdict(ev.findings)
+        decide(self.policy, ev, host, waivers=self.settings.waivers)
         ev.finished_at = _now()
         self.exit_code = ev.exit_code
         self.report_dir.mkdir(parents=True, exist_ok=True)
@@ -206,6 +229,21 @@ class GovernanceSession:
         if self.evidence is None:
             raise RuntimeError("GovernanceSession.begin() must run before training is recorded")
         return self.evidence
+
+
+def _checked_probabilities(probabilities, *, rows: int, classes: list[str]):
+    """``probabilities`` as a float array [rows, classes], or None; one-line errors otherwise."""
+    if probabilities is None:
+        return None
+    import numpy as np
+
+    probs = np.asarray(probabilities, dtype=float)
+    if probs.shape != (rows, len(classes)):
+        raise DataError(f"probabilities have shape {tuple(probs.shape)}; expected ({rows}, {len(classes)}): one row "
+                        "per evaluation record, one column per class in the classes order")
+    if not np.isfinite(probs).all() or (probs < 0).any() or (probs > 1).any():
+        raise DataError("probabilities must be finite numbers between 0 and 1 (softmax outputs, not logits)")
+    return probs
 
 
 __all__ = ["GovernanceSession", "SessionSettings", "column"]

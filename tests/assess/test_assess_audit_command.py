@@ -128,11 +128,18 @@ def _bad(outside, rows: list[list[str]], header: list[str], *extra: str):
 @pytest.mark.parametrize(("header", "rows", "needles"), [
     (["label", "sex"], [["hire", "f"]], ("missing column 'prediction'",)),
     (["label", "prediction"], [["hire", "hire"], ["reject", "maybe"]], ("line 3", "'maybe' is not in the label set")),
-    (["label", "prediction"], [["hire", "hire"], ["reject", ""]], ("line 3", "empty or NaN prediction")),
+    (["label", "prediction"], [["hire", "hire"], ["reject", ""]], ("line 3", "empty prediction")),
     (["label", "prediction", "score"], [["hire", "hire", "0.9"], ["reject", "reject", "NaN"]],
-     ("line 3", "'score' must be a probability")),
+     ("line 3", "'score' must be a finite number")),
     (["label", "prediction", "score_hire"], [["hire", "hire", "0.9"], ["reject", "reject", "0.1"]],
-     ("missing column 'score_reject'",)),
+     ("missing column 'score_reject'", "every label needs one (score_hire, score_reject)")),
+    (["label", "prediction", "score_hire", "score_reject"], [["hire", "hire", "0.9", "0.9"]],
+     ("line 2", "sum to 1.800")),
+    (["label", "prediction", "sex", "sex"], [["hire", "hire", "f", "f"]], ("column 'sex' appears twice",)),
+    (["record", "label", "prediction"], [["1", "hire", "hire"], ["1", "reject", "reject"]],
+     ("line 3", "record 1 already on line 2")),
+    (["label", "prediction", "member"], [["hire", "hire", "1"], ["reject", "reject", "yes"]],
+     ("line 3", "'member' must be 1")),
 ])
 def test_bad_prediction_files_get_one_line_errors(outside, header, rows, needles):
     _one_line_error(_bad(outside, rows, header, "--favourable-label", "hire"), *needles)

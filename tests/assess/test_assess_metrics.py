@@ -78,17 +78,37 @@ def test_fairness_aggregates_match_fairlearn():
     assert ff.impact_ratio == ff.demographic_parity_ratio
 
 
-def test_small_and_degenerate_groups_are_insufficient_and_left_out():
+def test_small_groups_are_left_out_and_degenerate_ones_only_of_error_rate_metrics():
     groups = ["a"] * 6 + ["b"] * 3 + ["c"]
     y_true = Y_TRUE[:6] + ["deny", "deny", "deny"] + ["grant"]
     ff = feature_fairness(feature="f", groups=groups, y_true=y_true, y_pred=Y_PRED, favourable_label="grant",
                           min_group_size=2)
     status = {g.group: (g.status, g.in_ratios) for g in ff.groups}
-    assert status == {"a": ("ok", True), "b": ("insufficient data", False), "c": ("insufficient data", False)}
-    assert "no true 'grant'" in next(g.reason for g in ff.groups if g.group == "b")
+    assert status == {"a": ("ok", True), "b": ("insufficient data for error rates", True),
+                      "c": ("insufficient data", False)}
+    b = next(g for g in ff.groups if g.group == "b")
+    assert set(b.void_metrics) == {"true_positive_rate", "equal_opportunity_difference", "equalized_odds_difference"}
+    assert "no true 'grant' among 3 members" in b.reason and "true_positive_rate" in b.reason
     assert "fewer than the minimum 2" in next(g.reason for g in ff.groups if g.group == "c")
-    assert ff.demographic_parity_ratio is None  # one group left: no ratio, never a pass
-    assert ff.excluded_groups == ["b", "c"]
+    # b stays in the selection-rate aggregates: a selects 3/6, b (Y_PRED[6:9]: g, d, g) 2/3
+    a_rate, b_rate = 3 / 6, Y_PRED[6:9].count("grant") / 3
+    assert ff.demographic_parity_ratio == pytest.approx(min(a_rate, b_rate) / max(a_rate, b_rate), abs=1e-6)
+    assert ff.impact_ratio == ff.demographic_parity_ratio and ff.accuracy_difference is not None
+    # the error-rate aggregates have one group left (a): insufficient data, never a pass
+    assert ff.equal_opportunity_difference is None and ff.equalized_odds_difference is None
+    assert ff.excluded_groups == ["c"]
+
+
+def test_a_group_with_only_favourable_outcomes_keeps_its_tpr():
+    groups = ["a"] * 6 + ["b"] * 4
+    y_true = Y_TRUE[:6] + ["grant"] * 4
+    ff = feature_fairness(feature="f", groups=groups, y_true=y_true, y_pred=Y_PRED, favourable_label="grant",
+                          min_group_size=1)
+    b = next(g for g in ff.groups if g.group == "b")
+    assert set(b.void_metrics) == {"false_positive_rate", "equalized_odds_difference"}
+    # equal opportunity needs TPR only: a 2/3, b (pred g,d,g,g) 3/4
+    assert ff.equal_opportunity_difference == pytest.approx(3 / 4 - 2 / 3, abs=1e-6)
+    assert ff.equalized_odds_difference is None
 
 
 def test_missing_values_form_an_unknown_group():
@@ -110,7 +130,7 @@ def test_ll144_share_cutoff_excludes_from_ratios_but_reports():
     z = next(g for g in ff.groups if g.group == "z")
     assert not z.in_ratios and z.share == pytest.approx(0.015) and "under 0.02" in z.reason
     rates = {g.group: g.selection_rate for g in ff.groups}
-    assert ff.impact_ratio == pytest.approx(min(rates["x"], rates["y"]) / max(rates["x"], rates["y"]), abs=1e-6)
+    assert ff.impact_ratio == pytest.approx(min(rates["x"], rates["y"]) / max(rates["x"], rates["y"]), abs=1e-5)
 
 
 def test_multiclass_is_one_vs_rest_on_the_favourable_label():
@@ -156,3 +176,18 @@ def test_intersections_via_assess_predictions():
     assert inter.feature == "sex & age" and inter.intersection_of == ["sex", "age"]
     assert {g.group: g.count for g in inter.groups} == {"a & old": 3, "a & young": 3, "b & old": 2, "b & young": 2}
     assert ev.roc_auc is not None and ev.expected_calibration_error is not None
+
+
+def test_per_class_f1_and_accuracy_difference_match_sklearn():
+    classes = ["a", "b", "c"]
+    y_true = ["a", "b", "c", "a", "b", "c", "a", "a", "b", "c", "c", "b"]
+    y_pred = ["a", "c", "c", "b", "b", "c", "a", "c", "b", "a", "c", "b"]
+    perf = performance(y_true, y_pred, classes=classes)
+    f1 = skm.f1_score(y_true, y_pred, labels=classes, average=None)
+    assert perf.per_class_f1 == pytest.approx(dict(zip(classes, f1)), abs=1e-6)
+    groups = ["g"] * 5 + ["h"] * 7
+    ff = feature_fairness(feature="f", groups=groups, y_true=y_true, y_pred=y_pred, favourable_label="a",
+                          min_group_size=1)
+    by_group = [skm.accuracy_score(y_true[:5], y_pred[:5]), skm.accuracy_score(y_true[5:], y_pred[5:])]
+    assert ff.accuracy_difference == pytest.approx(max(by_group) - min(by_group), abs=1e-6)
+    assert [g.accuracy for g in ff.groups] == pytest.approx(by_group, abs=1e-6)

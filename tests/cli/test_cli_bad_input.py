@@ -122,3 +122,28 @@ def test_help_explains_every_option():
     for option in ("--policy", "--config", "--data", "--text-column", "--label-column", "--sensitive-feature",
                    "--model", "--output"):
         assert option in output
+
+
+def test_no_favourable_label_is_an_error_before_training(data_dir, tmp_path):
+    sheet = data_dir / "datasheet.yaml"
+    sheet.write_text("\n".join(l for l in sheet.read_text(encoding="utf-8").splitlines()
+                               if not l.startswith("favourable_label")), encoding="utf-8")
+    out = tmp_path / "out"
+    code, output = _run(["run", "--policy", "baseline", "--data", str(data_dir / "tickets.csv"), "--output", str(out),
+                         "--quiet"])
+    _assert_one_line_error(code, output, "no favourable label for fairness rule 'baseline.fairness'",
+                           f"favourable_label in the datasheet {sheet}", "params.favourable_label on the rule")
+    _no_reports(out)
+
+
+def test_a_rules_favourable_label_outside_the_labels(data_dir, tmp_path):
+    policy = tmp_path / "p.yaml"
+    policy.write_text('schema_version: 1\nname: p\ntitle: p\nversion: "1"\nrules:\n'
+                      '  - {id: p.fair, title: t, cites: [c], severity: warn, check: fairness,'
+                      ' params: {metric: impact_ratio, min: 0.8, favourable_label: approved}}\n', encoding="utf-8")
+    out = tmp_path / "out"
+    code, output = _run(["run", "--policy", str(policy), "--data", str(data_dir / "tickets.csv"), "--output", str(out),
+                         "--quiet"])
+    _assert_one_line_error(code, output, "fairness rule 'p.fair': favourable label 'approved'",
+                           "its params.favourable_label", "is not a label (labels: routine, urgent)")
+    _no_reports(out)
