@@ -88,3 +88,53 @@ def test_nyc_ll144_audit_of_outside_predictions(tmp_path):
     assert findings["nyc-ll144.four-fifths"]["severity"] == "warn"
     page = (tmp_path / "out" / "ll144" / "audit.html").read_text(encoding="utf-8")
     assert "unknown category: counted, not in ratios" in page
+
+
+def _scored(path: Path) -> list[dict[str, str]]:
+    rng = random.Random(11)
+    rows = []
+    for _ in range(1200):
+        sex = rng.choices(["female", "male", ""], [0.48, 0.48, 0.04])[0]
+        race = rng.choices(["White", "Black", "Asian", "Pacific Islander"], [0.5, 0.3, 0.19, 0.01])[0]
+        score = rng.random() + (0.15 if sex == "male" else 0.0)
+        rows.append({"label": rng.choice(["selected", "rejected"]), "prediction": "selected" if score > 0.6 else
+                     "rejected", "score": f"{score:.6f}", "sex": sex, "race_ethnicity": race})
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+def test_nyc_ll144_scoring_pack_uses_scoring_rates(tmp_path):
+    """6 RCNY § 5-301(c): share above the full sample's median score, per category, over the highest."""
+    from statistics import median
+
+    rows = _scored(tmp_path / "scores.csv")
+    (tmp_path / "datasheet.yaml").write_text(DATASHEET, encoding="utf-8")
+    result = CliRunner().invoke(main, ["audit", "--policy", "nyc-ll144-scoring", "--predictions",
+                                       str(tmp_path / "scores.csv"), "--datasheet", str(tmp_path / "datasheet.yaml"),
+                                       "--output", str(tmp_path / "out"), "--run-id", "scoring"])
+    assert result.exit_code == 0, result.output
+    audit = json.loads((tmp_path / "out" / "scoring" / "audit.json").read_text(encoding="utf-8"))
+    findings = {f["rule_id"]: f for f in audit["findings"]}
+    assert findings["nyc-ll144.audit.impact-ratios"]["status"] == "pass"
+    assert "6 RCNY § 5-301(c)" in findings["nyc-ll144.audit.impact-ratios"]["cites"]
+    cut = median(float(r["score"]) for r in rows)
+    counts = Counter(r["sex"] for r in rows)
+    above = Counter(r["sex"] for r in rows if float(r["score"]) > cut)
+    rates = {g: above[g] / n for g, n in counts.items() if g}
+    expected = min(rates.values()) / max(rates.values())
+    measured = findings["nyc-ll144.four-fifths"]["measured"]["sex"]
+    assert abs(measured - expected) < 1e-4, (measured, expected)
+    assert findings["nyc-ll144.four-fifths"]["status"] == ("warn" if expected < 0.8 else "pass")
+
+
+def test_nyc_ll144_scoring_pack_without_scores_is_an_input_error(tmp_path):
+    _predictions(tmp_path / "preds.csv")
+    (tmp_path / "datasheet.yaml").write_text(DATASHEET, encoding="utf-8")
+    result = CliRunner().invoke(main, ["audit", "--policy", "nyc-ll144-scoring", "--predictions",
+                                       str(tmp_path / "preds.csv"), "--datasheet", str(tmp_path / "datasheet.yaml"),
+                                       "--output", str(tmp_path / "out"), "--run-id", "noscore"])
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1 and "score" in result.output
