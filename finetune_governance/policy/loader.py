@@ -26,7 +26,7 @@ def bundled_policies() -> dict[str, Path]:
     """Names of the bundled policy packs and their files."""
     if not BUNDLED_DIR.is_dir():
         return {}
-    return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.yaml"))}
+    return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.yaml"), key=lambda p: p.stem)}
 
 
 def _lookup(name_or_path: str, relative_to: Path | None) -> Path | None:

@@ -17,7 +17,7 @@ def test_list_names_every_pack():
     result = _invoke("list")
     assert result.exit_code == 0
     names = [line.split()[0] for line in result.output.splitlines()]
-    assert names == ["baseline", "eu-ai-act-high-risk", "gdpr", "hipaa", "nyc-ll144"]
+    assert names == ["baseline", "eu-ai-act-high-risk", "gdpr", "hipaa", "nyc-ll144", "nyc-ll144-scoring"]
 
 
 def test_show_prints_the_resolved_policy(tmp_path):

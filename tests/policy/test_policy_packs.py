@@ -11,7 +11,7 @@ import yaml
 from finetune_governance.policy import bundled_policies, load_policy
 from finetune_governance.policy.jsonschema import SCHEMA_FILE, policy_json_schema, render_json_schema
 
-PACKS = ["baseline", "eu-ai-act-high-risk", "gdpr", "hipaa", "nyc-ll144"]
+PACKS = ["baseline", "eu-ai-act-high-risk", "gdpr", "hipaa", "nyc-ll144", "nyc-ll144-scoring"]
 
 
 def test_every_pack_is_bundled():
