@@ -127,3 +127,19 @@ def test_empty_strings_and_a_5mb_record_are_handled(analyzer_info):
     hits = scan_texts(["", big, ""], analyzer=analyzer, entities=["EMAIL_ADDRESS", "PERSON"], score_threshold=0.4)
     assert hits[0] == [] and hits[2] == []
     assert [big[h.start : h.end] for h in hits[1]] == ["big.record@example.com"]
+
+
+def test_residual_above_max_residual_rate_fails_the_pii_rule(tmp_path, monkeypatch):
+    # a redaction step that leaves everything in place: the re-scan must see it and the rule fail
+    import finetune_governance.scan.filescan as filescan
+
+    monkeypatch.setattr(filescan, "redact_texts", lambda texts, hits, **kwargs: list(texts))
+    data = _canary_data(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["scan", "--policy", "gdpr", "--data", str(data), "--output", str(out),
+                                       "--run-id", "res", "--workers", "1"])
+    audit = json.loads((out / "res" / "audit.json").read_text(encoding="utf-8"))
+    assert audit["scan"]["residual"]["records"] == audit["scan"]["records_with_pii"] == 12
+    pii = next(f for f in audit["findings"] if f["rule_id"] == "gdpr.minimisation.pii")
+    assert pii["status"] == "fail" and "still hold PII after redaction" in pii["message"]
+    assert result.exit_code == 1
