@@ -110,11 +110,16 @@ def score(predicted: list[list[tuple[int, int, str]]], truth: list[dict], n: int
     return {"overall": overall, "per_entity": per, "false_positives_of_unplanted_types": other}
 
 
-def compare_spans(before: list[list[list]], after: list[list[list]], truth: list[dict]) -> dict:
-    """Spans added and removed per entity type, and how many removed spans hit a planted one."""
+def _planted_by_record(truth: list[dict]) -> dict[int, list[tuple[int, int, str]]]:
     planted: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
     for span in truth:
         planted[span["record"]].append((span["start"], span["end"], span["entity_type"]))
+    return planted
+
+
+def compare_spans(before: list[list[list]], after: list[list[list]], truth: list[dict]) -> dict:
+    """Spans added and removed per entity type, and how many removed spans hit a planted one."""
+    planted = _planted_by_record(truth)
     added, removed, rescored, removed_planted = defaultdict(int), defaultdict(int), 0, 0
     for record, (old, new) in enumerate(zip(before, after)):
         old_keys, new_keys = {tuple(s[:3]) for s in old}, {tuple(s[:3]) for s in new}
@@ -131,9 +136,7 @@ def compare_spans(before: list[list[list]], after: list[list[list]], truth: list
 
 def ner_missed(plain: list[list[tuple[int, int, str]]], ours: list[list[tuple[int, int, str]]], truth: list[dict]) -> dict:
     """Plain Presidio's PERSON/LOCATION/NRP spans that no span of ours overlaps, and how many were planted."""
-    planted: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
-    for span in truth:
-        planted[span["record"]].append((span["start"], span["end"], span["entity_type"]))
+    planted = _planted_by_record(truth)
     missed, missed_planted = defaultdict(int), 0
     for record, (theirs, mine) in enumerate(zip(plain, ours)):
         for s, e, t in theirs:
