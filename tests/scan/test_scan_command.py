@@ -143,3 +143,31 @@ def test_residual_above_max_residual_rate_fails_the_pii_rule(tmp_path, monkeypat
     pii = next(f for f in audit["findings"] if f["rule_id"] == "gdpr.minimisation.pii")
     assert pii["status"] == "fail" and "still hold PII after redaction" in pii["message"]
     assert result.exit_code == 1
+
+
+def _hash_policy(tmp_path: Path) -> Path:
+    policy = tmp_path / "hash.yaml"
+    policy.write_text(
+        "schema_version: 1\nname: hash-emails\ntitle: Hash e-mails\nversion: '1'\nrules:\n"
+        "  - id: pii.hash\n    title: E-mails hashed\n    cites: ['test']\n    severity: block\n    check: pii\n"
+        "    params: {default_action: hash, entities: [EMAIL_ADDRESS]}\n", encoding="utf-8")
+    return policy
+
+
+def test_keyed_hash_reads_its_key_from_the_environment(tmp_path, monkeypatch):
+    import hashlib
+    import hmac
+
+    data = _canary_data(tmp_path)
+    redacted = tmp_path / "hashed.csv"
+    args = ["scan", "--policy", str(_hash_policy(tmp_path)), "--data", str(data), "--output", str(tmp_path / "out"),
+            "--redact-to", str(redacted), "--workers", "1"]
+    monkeypatch.delenv("FTG_HASH_KEY", raising=False)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "FTG_HASH_KEY" in result.output and "Traceback" not in result.output
+    monkeypatch.setenv("FTG_HASH_KEY", "canary-key")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    digest = hmac.new(b"canary-key", CANARIES["EMAIL_ADDRESS"].encode(), hashlib.sha256).hexdigest()[:16]
+    content = redacted.read_text(encoding="utf-8")
+    assert content.count(digest) == 3 and CANARIES["EMAIL_ADDRESS"] not in content
