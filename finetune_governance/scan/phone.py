@@ -84,10 +84,12 @@ def _matcher_class():
 
 
 def supported() -> bool:
-    """True when this libphonenumber has the private hook the bounded matcher overrides."""
+    """True when libphonenumber and Presidio have the private hooks used here (else Presidio's path runs)."""
     from phonenumbers import PhoneNumberMatcher
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-    return callable(getattr(PhoneNumberMatcher, "_parse_and_verify", None))
+    return callable(getattr(PhoneNumberMatcher, "_parse_and_verify", None)) and callable(
+        getattr(PhoneRecognizer, "_get_recognizer_result", None))
 
 
 def analyze_phones(recognizer, text: str, entities, nlp_artifacts=None) -> list:
