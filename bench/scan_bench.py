@@ -15,6 +15,11 @@ false positives (listed per type: the "before/after" of the false-positive rules
 counts the entities of the segments the NER gate skips (``scan/nergate.py``), split into
 those inside a structured hit (dropped by the scanner anyway) and the rest (lost).
 
+``--save-spans PATH`` writes our scanner's spans (record, offsets, type, score; no text)
+and ``--compare-spans PATH`` reports how they differ from a saved set: the check that a
+speed measure left the results unchanged (run the same command on the previous commit
+with ``--save-spans`` first).
+
 ``--stream-records N`` instead writes an N-record CSV in chunks and scans it streaming
 (bounded memory), reporting records/s and peak RSS. The last line printed is JSON.
 
@@ -27,6 +32,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -46,6 +52,11 @@ def peak_rss_mib() -> dict[str, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"self_mib": round(own, 1), "largest_child_mib": round(children, 1)}
+
+
+def _load() -> list[float]:
+    """The 1-, 5- and 15-minute load averages (other jobs on the machine skew the ratio)."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def pii_params(policy: str):
@@ -99,9 +110,46 @@ def score(predicted: list[list[tuple[int, int, str]]], truth: list[dict], n: int
     return {"overall": overall, "per_entity": per, "false_positives_of_unplanted_types": other}
 
 
+def _planted_by_record(truth: list[dict]) -> dict[int, list[tuple[int, int, str]]]:
+    planted: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
+    for span in truth:
+        planted[span["record"]].append((span["start"], span["end"], span["entity_type"]))
+    return planted
+
+
+def compare_spans(before: list[list[list]], after: list[list[list]], truth: list[dict]) -> dict:
+    """Spans added and removed per entity type, and how many removed spans hit a planted one."""
+    planted = _planted_by_record(truth)
+    added, removed, rescored, removed_planted = defaultdict(int), defaultdict(int), 0, 0
+    for record, (old, new) in enumerate(zip(before, after)):
+        old_keys, new_keys = {tuple(s[:3]) for s in old}, {tuple(s[:3]) for s in new}
+        for s, e, t in new_keys - old_keys:
+            added[t] += 1
+        for s, e, t in old_keys - new_keys:
+            removed[t] += 1
+            removed_planted += any(t == pt and s < pe and ps < e for ps, pe, pt in planted[record])
+        rescored += len({tuple(x) for x in old} ^ {tuple(x) for x in new}) - len(old_keys ^ new_keys)
+    return {"records": min(len(before), len(after)), "identical": not added and not removed and not rescored
+            and len(before) == len(after), "added": dict(added), "removed": dict(removed),
+            "removed_overlapping_planted": removed_planted, "score_changed": rescored}
+
+
+def ner_missed(plain: list[list[tuple[int, int, str]]], ours: list[list[tuple[int, int, str]]], truth: list[dict]) -> dict:
+    """Plain Presidio's PERSON/LOCATION/NRP spans that no span of ours overlaps, and how many were planted."""
+    planted = _planted_by_record(truth)
+    missed, missed_planted = defaultdict(int), 0
+    for record, (theirs, mine) in enumerate(zip(plain, ours)):
+        for s, e, t in theirs:
+            if t in ("PERSON", "LOCATION", "NRP") and not any(s < me and ms < e for ms, me, _ in mine):
+                missed[t] += 1
+                missed_planted += any(t == pt and s < pe and ps < e for ps, pe, pt in planted[record])
+    return {"by_type": dict(missed), "of_them_planted": missed_planted}
+
+
 def run_compare(args) -> dict:
     from finetune_governance.scan import build_analyzer, scan_texts
 
+    load_before = _load()
     records, spans = generate(args.records, seed=args.seed, pii_rate=args.pii_rate)
     texts = [r["text"] for r in records]
     params = pii_params(args.policy)
@@ -129,16 +177,25 @@ def run_compare(args) -> dict:
     ours_s = time.perf_counter() - t0
     ours_pred = [[(h.start, h.end, h.entity_type) for h in rh] for rh in hits]
     plain_rps, ours_rps = n_plain / plain_s, len(texts) / ours_s
-    return {
+    ours_spans = [[[h.start, h.end, h.entity_type, round(h.score, 4)] for h in rh] for rh in hits]
+    extra = {}
+    if args.save_spans:
+        Path(args.save_spans).write_text(json.dumps(ours_spans), encoding="utf-8")
+    if args.compare_spans:
+        before = json.loads(Path(args.compare_spans).read_text(encoding="utf-8"))
+        extra["spans_vs_saved"] = compare_spans(before, ours_spans, spans)
+    return extra | {
         "bench": "scan", "records": len(texts), "plain_records": n_plain, "seed": args.seed,
         "pii_rate": args.pii_rate, "policy": args.policy, "spacy_model": info.spacy_model,
         "workers": args.workers, "entities": entities, "score_threshold": params.score_threshold,
+        "cpus": os.cpu_count(), "load_average_before": load_before, "load_average_after": _load(),
         "build_seconds": {"plain": round(build_plain, 2), "ours": round(build_ours, 2)},
         "records_per_second": {"plain": round(plain_rps, 1), "ours": round(ours_rps, 1)},
         "speedup": round(ours_rps / plain_rps, 2),
         "plain": score(plain_pred, spans, n_plain),
         "ours": score(ours_pred, spans, len(texts)),
         "ours_on_plain_records": score(ours_pred[:n_plain], spans, n_plain),
+        "plain_ner_spans_ours_misses": ner_missed(plain_pred, ours_pred[:n_plain], spans),
         "peak_memory": peak_rss_mib(),
     }
 
@@ -232,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ner-gate-check", action="store_true", help="Count NER entities the NER gate skips.")
     parser.add_argument("--chunk-records", type=int, default=10_000)
     parser.add_argument("--cache-size", type=int, default=200_000)
+    parser.add_argument("--save-spans", default=None, help="Write our scanner's spans (offsets and types) here.")
+    parser.add_argument("--compare-spans", default=None, help="Compare our spans with a file --save-spans wrote.")
     args = parser.parse_args(argv)
     if args.ner_gate_check:
         result = run_gate_check(args)

@@ -94,9 +94,11 @@ def scan_file(
                 hits = to_hits(scanner.scan(texts), first_record=first)
                 tally.add(texts, hits, first_record=first)
                 redacted = redact_texts(texts, hits, action_for=action_for, hash_key=hash_key)
+                # an unchanged record re-scans to its first hits; only changed ones are scanned again
                 changed = [r for t, r in zip(texts, redacted) if t != r]
-                for record_hits in to_hits(scanner.scan(changed)):
-                    kinds = {h.entity_type for h in record_hits} - allowed
+                rescanned = iter(to_hits(scanner.scan(changed)))
+                for text, red, record_hits in zip(texts, redacted, hits):
+                    kinds = {h.entity_type for h in (record_hits if text == red else next(rescanned))} - allowed
                     residual_records += bool(kinds)
                     for kind in kinds:
                         residual_by[kind] += 1

@@ -22,6 +22,8 @@ MIN_DIGITS = {
     "MEDICAL_LICENSE": 7,
     "IBAN_CODE": 2,
     "DATE_TIME": 1,
+    "US_DRIVER_LICENSE": 1,  # every alternative of both patterns holds [0-9]
+    "CRYPTO": 1,  # (bc1|[13])...
 }
 
 #: a character every match of the entity's recognizer contains (any of them)
@@ -42,18 +44,25 @@ def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
-def candidate_entities(text: str, entities: Iterable[str], *, ner_found: Iterable[str] = ()) -> list[str]:
+def candidate_entities(
+    text: str, entities: Iterable[str], *, ner_found: Iterable[str] = (), unconditioned: Iterable[str] = ()
+) -> list[str]:
     """The entities of ``entities`` that could occur in ``text``.
 
     NER entity types (``PERSON``, ...) are candidates only when the NER model found one
-    (``ner_found``): their recognizer reports exactly the model's entities.
+    (``ner_found``): their recognizer reports exactly the model's entities. Entity types in
+    ``unconditioned`` (those a policy or plugin recognizer also reports, whose patterns the
+    conditions here know nothing about) are always candidates.
     """
     from .engine import NER_ENTITIES
 
-    found = set(ner_found)
+    found, free = set(ner_found), set(unconditioned)
     digits: Callable[[], int] = _cached(lambda: _digits(text))
     keep: list[str] = []
     for entity in entities:
+        if entity in free:
+            keep.append(entity)
+            continue
         if entity in NER_ENTITIES:
             if entity in found:
                 keep.append(entity)

@@ -4,7 +4,9 @@
   licence numbers) match ordinary words and numbers; they count only when a context word
   of their recognizer ("licence", "passport", "NHS", ...) raised the score.
 - A span detected both as ``PHONE_NUMBER`` and as a weak identifier (a 10-digit phone
-  number passes the NHS checksum one time in eleven) is a phone number.
+  number passes the NHS checksum one time in eleven) is a phone number, unless it is a
+  ``UK_NHS`` number with a context word of its own ("NHS", "health authority"; not one
+  the phone recognizer shares such as "number"): then it is the NHS number, not a phone.
 - ``DATE_TIME`` counts only when it looks like a calendar date (a digit group such as
   ``03/04/1985`` or a four-digit year); "today" or "6 am" is not personal data.
 - A NER span (``PERSON``, ``LOCATION``, ``NRP``) that lies inside a span of a structured
@@ -35,11 +37,13 @@ def _overlaps(a, b) -> bool:
 
 #: characters either side of a weak hit searched for its recognizer's context words
 CONTEXT_WINDOW = 60
+#: weak types that win over an overlapping phone hit when a context word of their own is near
+SPECIFIC_CONTEXT_BEATS_PHONE = frozenset({"UK_NHS"})
 
 
-def _has_context(text: str, result, words: Sequence[str]) -> bool:
+def _has_context(text: str, result, words: Sequence[str], *, use_score: bool = True) -> bool:
     meta = result.recognition_metadata or {}
-    if meta.get(ENHANCED_KEY):
+    if use_score and meta.get(ENHANCED_KEY):
         return True
     window = text[max(0, result.start - CONTEXT_WINDOW) : result.end + CONTEXT_WINDOW].lower()
     return any(re.search(r"\b" + re.escape(word.lower()) + r"\b", window) for word in words)
@@ -53,16 +57,22 @@ def drop_false_positives(text: str, results: Sequence, *, context: dict[str, tup
     """
     context = context or {}
     phones = [r for r in results if r.entity_type == "PHONE_NUMBER"]
-    kept = []
+    phone_words = set(context.get("PHONE_NUMBER", ()))
+    kept, not_phones = [], []
     for result in results:
         kind = result.entity_type
         if kind in CONTEXT_REQUIRED:
-            if not _has_context(text, result, context.get(kind, ())) or any(_overlaps(result, p) for p in phones):
+            if not _has_context(text, result, context.get(kind, ())):
                 continue
+            if any(_overlaps(result, p) for p in phones):
+                own = [w for w in context.get(kind, ()) if w not in phone_words]
+                if kind not in SPECIFIC_CONTEXT_BEATS_PHONE or not _has_context(text, result, own, use_score=False):
+                    continue
+                not_phones.append(result)
         if kind == "DATE_TIME" and not _CALENDAR_DATE.search(text[result.start : result.end]):
             continue
         kept.append(result)
-    return kept
+    return [r for r in kept if r.entity_type != "PHONE_NUMBER" or not any(_overlaps(r, n) for n in not_phones)]
 
 
 #: entity types whose spans hold a NER entity as part of their value

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Callable, Sequence
 
 from .prefilter import candidate_entities
@@ -70,18 +71,50 @@ def _ner_docs(analyzer, segments: list[str], settings: ScanSettings) -> list:
 
 
 def _artifact(analyzer, segment: str, doc):
-    """Presidio's NLP artifacts of ``segment`` (``doc``: its NER-read doc, or None: tokens only)."""
-    from presidio_analyzer.nlp_engine import NlpArtifacts
-    from spacy.attrs import IDX, LOWER
+    """Presidio's NLP artifacts of ``segment`` (``doc``: its NER-read doc, or None: tokens only).
 
+    Token offsets, lemmas and context keywords are computed on first use: only the context
+    enhancer reads them, and only for segments with a hit (the values are Presidio's own).
+    """
     engine = analyzer.nlp_engine
     if doc is None:
         doc = engine.nlp["en"].make_doc(segment)
     entities, scores = engine._get_updated_entities(engine._get_entities(doc), engine._get_scores_for_entities(doc))
-    table = doc.to_array([IDX, LOWER]).tolist() if len(doc) else []
-    strings = doc.vocab.strings
-    return NlpArtifacts(entities=entities, tokens=doc, tokens_indices=[row[0] for row in table],
-                        lemmas=[strings[row[1]] for row in table], nlp_engine=engine, language="en", scores=scores)
+    return _lazy_artifacts_class()(entities=entities, tokens=doc, nlp_engine=engine, scores=scores)
+
+
+@lru_cache(maxsize=1)
+def _lazy_artifacts_class():
+    from presidio_analyzer.nlp_engine import NlpArtifacts
+
+    class LazyNlpArtifacts(NlpArtifacts):
+        """``NlpArtifacts`` whose token offsets, lemmas and keywords are built when first read."""
+
+        def __init__(self, *, entities, tokens, nlp_engine, scores) -> None:  # noqa: D107 - no super(): lazy
+            self.entities, self.tokens, self.nlp_engine, self.language = entities, tokens, nlp_engine, "en"
+            self.scores = scores if scores else [0.85] * len(entities)
+
+        @cached_property
+        def _table(self) -> tuple[list[int], list[str]]:
+            from spacy.attrs import IDX, LOWER
+
+            rows = self.tokens.to_array([IDX, LOWER]).tolist() if len(self.tokens) else []
+            strings = self.tokens.vocab.strings
+            return [row[0] for row in rows], [strings[row[1]] for row in rows]
+
+        @cached_property
+        def tokens_indices(self) -> list[int]:  # type: ignore[override]
+            return self._table[0]
+
+        @cached_property
+        def lemmas(self) -> list[str]:  # type: ignore[override]
+            return self._table[1]
+
+        @cached_property
+        def keywords(self) -> list[str]:  # type: ignore[override]
+            return NlpArtifacts.set_keywords(self.nlp_engine, self.lemmas, self.language)
+
+    return LazyNlpArtifacts
 
 
 def context_words(analyzer) -> dict[str, tuple[str, ...]]:
@@ -93,25 +126,41 @@ def context_words(analyzer) -> dict[str, tuple[str, ...]]:
     return words
 
 
+def custom_entities(analyzer) -> frozenset[str]:
+    """Entity types some recognizer outside Presidio's predefined ones reports (policy, plugin).
+
+    The pre-filter's conditions describe Presidio's own patterns, so these are always analysed.
+    """
+    return frozenset(
+        entity for recognizer in analyzer.registry.recognizers
+        if not type(recognizer).__module__.startswith("presidio_analyzer.")
+        or type(recognizer).__name__ == "PatternRecognizer"
+        for entity in recognizer.supported_entities
+    )
+
+
 def analyse_segments(analyzer, segments: list[str], settings: ScanSettings) -> list[tuple[Span, ...]]:
     """Spans per segment: Presidio (pre-filtered, false positives removed) plus secrets.
 
     NLP artifacts are built only for segments some entity type can occur in; NER runs
     only on segments the NER gate (``nergate.py``) lets through.
     """
+    from .analyze import FastAnalyze
     from .engine import NER_MAPPING
 
     out: list[tuple[Span, ...]] = []
     context = context_words(analyzer)
     presidio = settings.presidio_entities
+    unconditioned = custom_entities(analyzer)
+    analyze = FastAnalyze(analyzer)
     floor = min((settings.threshold_for(e) for e in settings.entities), default=settings.score_threshold)
     for segment, doc in zip(segments, _ner_docs(analyzer, segments, settings)):
         spans: list[Span] = []
         found = {NER_MAPPING.get(e.label_, e.label_) for e in doc.ents} if doc is not None else set()
-        wanted = candidate_entities(segment, presidio, ner_found=found)
+        wanted = candidate_entities(segment, presidio, ner_found=found, unconditioned=unconditioned)
         if wanted:
-            results = analyzer.analyze(text=segment, language="en", entities=wanted, score_threshold=floor,
-                                       nlp_artifacts=_artifact(analyzer, segment, doc))
+            results = analyze(segment, entities=wanted, score_threshold=floor,
+                              nlp_artifacts=_artifact(analyzer, segment, doc))
             results = drop_inside_patterns(drop_false_positives(segment, results, context=context))
             spans += [(r.start, r.end, r.entity_type, float(r.score)) for r in results]
         if settings.secret_entities:

@@ -127,3 +127,47 @@ def test_empty_strings_and_a_5mb_record_are_handled(analyzer_info):
     hits = scan_texts(["", big, ""], analyzer=analyzer, entities=["EMAIL_ADDRESS", "PERSON"], score_threshold=0.4)
     assert hits[0] == [] and hits[2] == []
     assert [big[h.start : h.end] for h in hits[1]] == ["big.record@example.com"]
+
+
+def test_residual_above_max_residual_rate_fails_the_pii_rule(tmp_path, monkeypatch):
+    # a redaction step that leaves everything in place: the re-scan must see it and the rule fail
+    import finetune_governance.scan.filescan as filescan
+
+    monkeypatch.setattr(filescan, "redact_texts", lambda texts, hits, **kwargs: list(texts))
+    data = _canary_data(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["scan", "--policy", "gdpr", "--data", str(data), "--output", str(out),
+                                       "--run-id", "res", "--workers", "1"])
+    audit = json.loads((out / "res" / "audit.json").read_text(encoding="utf-8"))
+    assert audit["scan"]["residual"]["records"] == audit["scan"]["records_with_pii"] == 12
+    pii = next(f for f in audit["findings"] if f["rule_id"] == "gdpr.minimisation.pii")
+    assert pii["status"] == "fail" and "still hold PII after redaction" in pii["message"]
+    assert result.exit_code == 1
+
+
+def _hash_policy(tmp_path: Path) -> Path:
+    policy = tmp_path / "hash.yaml"
+    policy.write_text(
+        "schema_version: 1\nname: hash-emails\ntitle: Hash e-mails\nversion: '1'\nrules:\n"
+        "  - id: pii.hash\n    title: E-mails hashed\n    cites: ['test']\n    severity: block\n    check: pii\n"
+        "    params: {default_action: hash, entities: [EMAIL_ADDRESS]}\n", encoding="utf-8")
+    return policy
+
+
+def test_keyed_hash_reads_its_key_from_the_environment(tmp_path, monkeypatch):
+    import hashlib
+    import hmac
+
+    data = _canary_data(tmp_path)
+    redacted = tmp_path / "hashed.csv"
+    args = ["scan", "--policy", str(_hash_policy(tmp_path)), "--data", str(data), "--output", str(tmp_path / "out"),
+            "--redact-to", str(redacted), "--workers", "1"]
+    monkeypatch.delenv("FTG_HASH_KEY", raising=False)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "FTG_HASH_KEY" in result.output and "Traceback" not in result.output
+    monkeypatch.setenv("FTG_HASH_KEY", "canary-key")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    digest = hmac.new(b"canary-key", CANARIES["EMAIL_ADDRESS"].encode(), hashlib.sha256).hexdigest()[:16]
+    content = redacted.read_text(encoding="utf-8")
+    assert content.count(digest) == 3 and CANARIES["EMAIL_ADDRESS"] not in content

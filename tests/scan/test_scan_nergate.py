@@ -35,3 +35,16 @@ def test_location_inside_street_address_dropped_but_not_inside_url() -> None:
     assert [(r.entity_type, r.start) for r in kept] == [("STREET_ADDRESS", 0), ("LOCATION", 18)]
     kept = drop_inside_patterns([_r("URL", 0, 40), _r("PERSON", 20, 30)])
     assert len(kept) == 2
+
+
+@pytest.mark.parametrize("text", [
+    "Hi team, My account was locked this morning.", "Hello,\nThe app crashes when I upload a file.",
+    "Good afternoon, We cannot open any files.", "URGENT: Our invoices are missing.",
+])
+def test_gate_skips_capitalised_function_words_anywhere(text: str) -> None:
+    assert not needs_ner(text)
+
+
+@pytest.mark.parametrize("text", ["Thanks,\nWill", "Hi, May here from accounts.", "Hello, My name is Ngozi Cohen."])
+def test_gate_keeps_name_like_stop_words_and_names(text: str) -> None:
+    assert needs_ner(text)
