@@ -24,7 +24,7 @@ from .gate import verdict
 from .policy import load_policy
 from .plugins import PluginRecognizerError
 from .plugins.record import attach_plugins, record_plugin_failures, render_sections, run_collectors
-from .policy.schema import PiiParams, ResolvedPolicy
+from .policy.schema import ResolvedPolicy
 from .assess import fairness_plan, resolve_favourable_label
 from .report import write_reports
 from .stages import (Progress, SilentProgress, assess_stage, declare, scan_and_redact, scan_and_redact_images,
@@ -96,14 +96,30 @@ def decide(policy: ResolvedPolicy, evidence: RunEvidence, host, *, waivers: Path
     evidence.verdict, evidence.exit_code = verdict(evidence.findings)
 
 
-def _pii_params(policy: ResolvedPolicy) -> PiiParams:
-    rules = policy.rules_of("pii")
-    return rules[0].params if rules else PiiParams(default_action="allow")
-
-
 def _privacy_params(policy: ResolvedPolicy):
     rules = policy.rules_of("privacy")
     return rules[0].params if rules else None
+
+
+def table_columns(dataset) -> tuple[list, list[str]]:
+    """The dataset's columns besides the text column to scan (``ColumnValues``), and those
+    holding no text (not scanned)."""
+    from .scan.columns import columns_to_scan
+
+    frame = dataset.frame
+    return columns_to_scan(((c, frame[c].tolist()) for c in frame.columns), text_column=dataset.text_column,
+                           label_column=dataset.label_column, sensitive_features=dataset.sensitive_features)
+
+
+def withhold_read_values(evidence: RunEvidence, columns) -> None:
+    """Mask the label names in the dataset evidence when the label column holds PII (group
+    names are only written by the assessment, which then does not run)."""
+    from .scan.columns import masked_names
+
+    if evidence.dataset is not None and any(c.role == "label" for c in columns):
+        masked = masked_names(evidence.dataset.classes)
+        evidence.dataset.classes = [masked[c] for c in evidence.dataset.classes]
+        evidence.dataset.label_counts = {masked[k]: v for k, v in evidence.dataset.label_counts.items()}
 
 
 def reads_baseline(policy: ResolvedPolicy) -> bool:
@@ -228,21 +244,27 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
     progress.stage("Stage 2/4: scanning for PII and redacting")
     try:
         if workdir is not None:
-            scan = scan_and_redact_images(dataset.path, dataset.texts, params=_pii_params(policy),
+            scan = scan_and_redact_images(dataset.path, dataset.texts, params=policy.pii_params(),
                                           hash_key=request.hash_key, progress=progress, redact_to=workdir / "images",
                                           plugins=tuple(policy.plugins))
         else:
-            scan = scan_and_redact(dataset.texts, column=dataset.text_column, params=_pii_params(policy),
-                                   hash_key=request.hash_key, progress=progress, plugins=tuple(policy.plugins))
+            other, not_text = table_columns(dataset)
+            scan = scan_and_redact(dataset.texts, column=dataset.text_column, params=policy.pii_params(),
+                                   hash_key=request.hash_key, progress=progress, plugins=tuple(policy.plugins),
+                                   other_columns=other, not_text_columns=not_text)
     except PluginRecognizerError as exc:  # the scan is incomplete: record it, train nothing, fail the gate
         scan = None
         record_plugin_failures(evidence, [exc.failure])
         evidence.stopped_early = f"the PII scan did not complete: {exc}"
+    read_pii = scan.evidence.read_columns_with_pii if scan is not None else []
+    if read_pii:  # their values would be written into the reports: withhold them from here on
+        withhold_read_values(evidence, read_pii)
     if scan is not None:
         evidence.scan = scan.evidence
         evidence.stages_run.append("scan")
         run_collectors(host, evidence, stage="scan", policy=policy, data_path=str(dataset.path),
-                       texts=None if scan.evidence.blocked_entities else scan.redacted, labels=dataset.labels)
+                       texts=None if scan.evidence.blocked_entities else scan.redacted,
+                       labels=None if any(c.role == "label" for c in read_pii) else dataset.labels)
         log.info("scan: %d of %d records with PII; entities %s", scan.evidence.records_with_pii, len(dataset),
                  {e.entity_type: e.count for e in scan.evidence.entities})
 
@@ -252,6 +274,10 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
     elif scan.evidence.blocked_entities:
         evidence.stopped_early = "the policy blocks entity types found by the scan: " + ", ".join(
             scan.evidence.blocked_entities)
+        log.warning("stopped before training: %s", evidence.stopped_early)
+    elif read_pii:
+        evidence.stopped_early = "PII in column(s) whose values the reports would show: " + ", ".join(
+            f"'{c.column}'" for c in read_pii)
         log.warning("stopped before training: %s", evidence.stopped_early)
     elif failed_plugins:  # the gate will fail closed on them: do not spend the training
         evidence.stopped_early = ("plugin(s) failed before training (" + ", ".join(failed_plugins) +

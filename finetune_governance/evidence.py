@@ -122,6 +122,28 @@ class FieldSummary(Record):
     records: int = Field(description="Number of images with at least one such value in this field.")
 
 
+ColumnRole = Literal["text", "label", "sensitive_feature", "other"]
+
+
+class ColumnScan(Record):
+    """PII found in one column of the table, per entity type."""
+
+    column: str
+    role: ColumnRole = Field(description="text: the column trained on (scanned record by record and redacted); "
+                                         "label, sensitive_feature: read by the run, whose values are written "
+                                         "into the reports and the model (label names, group names); other: not "
+                                         "read by the run.")
+    method: Literal["records", "distinct values"] = Field(
+        description="records: every record scanned; distinct values: each distinct value scanned once.")
+    records_scanned: int
+    distinct_values: int | None = Field(
+        default=None, description="Distinct non-empty values; null when more than 100,000 (counting stops there).")
+    records_with_pii: int = Field(description="Records whose value in this column holds a detection.")
+    handling: Literal["redacted", "blocks the run", "reported, not redacted"] = Field(
+        description="What the run does with PII of a type the policy does not allow found in this column.")
+    entities: list[EntitySummary] = Field(description="Per entity type; record indices are 0-based rows of the table.")
+
+
 class ScanEvidence(Record):
     column: str
     records_scanned: int
@@ -138,6 +160,23 @@ class ScanEvidence(Record):
     by_field: list[FieldSummary] = Field(default_factory=list, description="Per field and entity type (image datasets).")
     redaction_passes: int = Field(default=1, description="Redact-and-re-scan passes run before the residual was measured.")
     seconds: float
+    columns: list[ColumnScan] = Field(
+        default_factory=list, description="Per column of the table (the text column first, then every other column "
+                                          "holding text) and entity type; empty for image datasets.")
+
+    @property
+    def read_columns_with_pii(self) -> list[ColumnScan]:
+        """Label and sensitive-feature columns holding PII of a type the policy does not allow."""
+        return [c for c in self.columns if c.handling == "blocks the run" and _kept(c)]
+
+    @property
+    def unread_columns_with_pii(self) -> list[ColumnScan]:
+        """Columns the run does not read holding PII of a type the policy does not allow."""
+        return [c for c in self.columns if c.handling == "reported, not redacted" and _kept(c)]
+
+
+def _kept(column: ColumnScan) -> bool:
+    return any(e.action != "allow" for e in column.entities)
 
 
 class PrivacyEvidence(Record):

@@ -11,7 +11,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 from .config import RunConfig
 from .data.datasheet import Datasheet
@@ -20,6 +20,9 @@ from .evidence import (
     AssessmentEvidence, DeclarationEvidence, PrivacyEvidence, ScanEvidence, TrainingEvidence, UtilityEvidence,
 )
 from .policy.schema import PiiParams, PrivacyParams
+
+if TYPE_CHECKING:
+    from .scan.columns import ColumnValues
 
 log = logging.getLogger("finetune_governance")
 
@@ -70,22 +73,29 @@ def scan_and_redact(
     hash_key: bytes | None,
     progress: Progress,
     plugins: tuple[str, ...] = (),
+    other_columns: Sequence[ColumnValues] = (),
+    not_text_columns: Sequence[str] = (),
 ) -> ScanOutcome:
-    """Scan ``texts``, apply the policy's actions, and re-scan the redacted texts.
+    """Scan ``texts``, apply the policy's actions, and re-scan the redacted texts; scan
+    ``other_columns`` (label, sensitive features, any other text column) by distinct value
+    into the per-column breakdown (never redacted).
 
-    ``plugins``: the policy's plugin modules, whose recognizers join the analyzer."""
+    ``plugins``: the policy's plugin modules, whose recognizers join the analyzer;
+    ``not_text_columns``: columns holding no text, recorded as not scanned."""
     import os
 
     from .scan import redact_texts, residual, scan_texts, summarise
+    from .scan.columns import not_scanned_limitation, scan_columns, text_column_scan
     from .scan.engine import cached_analyzer
     from .scan.plan import plan_entities
+    from .scan.scanner import Scanner, ScanSettings
 
     started = time.perf_counter()
     progress.stage("Building the offline Presidio engine")
     analyzer, info = cached_analyzer(recognizers=params.recognizers, countries=params.countries, plugins=plugins)
     plan = plan_entities(params, info)
     entities = list(plan.entities)
-    limitations = list(plan.limitations)
+    limitations = list(plan.limitations) + not_scanned_limitation(not_text_columns)
     workers = min(2, os.cpu_count() or 1)
 
     def action_for(entity: str) -> str:
@@ -97,6 +107,7 @@ def scan_and_redact(
                       score_thresholds=params.score_thresholds, on_progress=advance, workers=workers)
     summaries = summarise(texts, hits, action_for=action_for, threshold_for=params.threshold_for)
     blocked = [s.entity_type for s in summaries if s.action == "block"]
+    with_pii = sum(1 for h in hits if h)
     evidence = ScanEvidence(
         column=column,
         records_scanned=len(texts),
@@ -107,10 +118,19 @@ def scan_and_redact(
         score_threshold=params.score_threshold,
         limitations=limitations,
         entities=summaries,
-        records_with_pii=sum(1 for h in hits if h),
+        records_with_pii=with_pii,
         blocked_entities=blocked,
         seconds=0.0,
+        columns=[text_column_scan(column, records=len(texts), distinct=unique, records_with_pii=with_pii,
+                                  entities=summaries)],
     )
+    if other_columns:
+        progress.stage(f"Scanning {len(other_columns)} other column(s) by distinct value")
+        settings = ScanSettings(entities=tuple(entities), score_threshold=params.score_threshold,
+                                score_thresholds=tuple(sorted(params.score_thresholds.items())))
+        with Scanner(analyzer, settings, workers=workers) as scanner:
+            evidence.columns += scan_columns(other_columns, scanner, action_for=action_for,
+                                             threshold_for=params.threshold_for)
     if blocked:
         evidence.seconds = round(time.perf_counter() - started, 3)
         return ScanOutcome(evidence=evidence, redacted=list(texts))

@@ -18,7 +18,7 @@ from .assessment import check_fairness, check_membership_inference, check_perfor
 from .declarations import check_declaration, check_pii_claim
 from .documentation import check_documentation
 from .identifiers import check_identifiers
-from .pii import check_pii
+from .pii import check_pii, read_columns_finding
 from .privacy import check_privacy
 from .regression import check_regression
 
@@ -32,8 +32,10 @@ CHECKS: dict[str, CheckSpec] = {
         "PII in min_records or more records", ("declarations.declarations.contains_personal_data",
                                                 "scan.records_with_pii", "scan.entities")),
     "pii": CheckSpec(
-        check_pii, "no entity type with action block was found, and the share of records still holding PII "
-        "after redaction is at most max_residual_rate", ("scan.blocked_entities", "scan.residual")),
+        check_pii, "no entity type with action block was found, no label or sensitive-feature column (whose "
+        "values the reports show) holds PII, and the share of records still holding PII after redaction is at "
+        "most max_residual_rate; PII in columns the run does not read is a warning",
+        ("scan.blocked_entities", "scan.columns", "scan.residual")),
     "identifiers": CheckSpec(
         check_identifiers, "each listed identifier's entity types were scanned, not kept, and absent from the "
         "re-scan of the redacted text; identifiers the scan cannot detect are reported as not verified",
@@ -119,8 +121,10 @@ def _plugin_findings(host, evidence: RunEvidence) -> list[Finding]:
 
 def evaluate(policy: ResolvedPolicy, evidence: RunEvidence, host=None, *,
              view: Callable[[list[Finding]], list[Finding]] | None = None) -> list[Finding]:
-    """One finding per active rule, in policy order, then one ``error`` finding per plugin
-    failure (load-time failures of ``host`` and run-time ones recorded in the evidence).
+    """One finding per active rule, in policy order, then (a policy without a pii rule only)
+    the core's finding on PII in a label or sensitive-feature column, then one ``error``
+    finding per plugin failure (load-time failures of ``host`` and run-time ones recorded in
+    the evidence).
 
     ``host`` defaults to the plugin host of the policy's ``plugins:``. ``view`` shapes how the
     findings-reading families see the others' findings (e.g. with waivers applied); the
@@ -133,11 +137,14 @@ def evaluate(policy: ResolvedPolicy, evidence: RunEvidence, host=None, *,
              for rule in policy.rules if rule.check not in READS_FINDINGS}
     late = [rule for rule in policy.rules if rule.check in READS_FINDINGS]
     plugins = _plugin_findings(host, evidence)
+    # the reports would show a label or group name holding PII whatever the policy says: without
+    # a pii rule to fail on it, the core's own finding fails the gate
+    core = [] if policy.rules_of("pii") else [f for f in (read_columns_finding(evidence),) if f is not None]
     if late:
-        seen = [f for f in evidence.findings if f.rule_id not in first] + list(first.values()) + plugins
+        seen = [f for f in evidence.findings if f.rule_id not in first] + list(first.values()) + core + plugins
         judged = evidence.model_copy(update={"findings": view(seen) if view else seen})
         first.update({rule.id: _evaluate_one(rule, judged, families, host) for rule in late})
-    return [first[rule.id] for rule in policy.rules] + plugins
+    return [first[rule.id] for rule in policy.rules] + core + plugins
 
 
 __all__ = ["CHECKS", "CheckSpec", "READS_FINDINGS", "evaluate", "plugin_failure_finding"]

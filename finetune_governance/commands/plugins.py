@@ -13,18 +13,21 @@ import click
               help="Also load the modules this policy names under 'plugins:'.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
 def plugins_command(policy: str | None, as_json: bool) -> None:
-    """List loaded plugins (the core included) and the rules, recognizers, collectors and
-    report sections each provides. Exits 1 when a plugin failed to load (the gate of any
+    """List loaded plugins (the core included) and the rules, recognizers (entity types),
+    collectors and report sections each provides; with --policy, recognizers as that
+    policy's countries and own recognizers load them. Exits 1 when a plugin failed to load (the gate of any
     run would fail closed)."""
     from ..plugins import plugin_host
 
     modules: list[str] = []
+    countries, specs = None, []
     if policy is not None:
         from ..policy import load_policy
 
-        modules = load_policy(policy).plugins
+        resolved = load_policy(policy)
+        modules, countries, specs = resolved.plugins, resolved.pii_params().countries, resolved.pii_params().recognizers
     host = plugin_host(modules)
-    infos = host.describe()
+    infos = host.describe(countries=countries, policy_recognizers=specs)
     families = host.families()
     if as_json:
         click.echo(json.dumps({
@@ -44,8 +47,6 @@ def plugins_command(policy: str | None, as_json: bool) -> None:
                 click.echo(f"  rule family {name} [{families[name].stage}]: {families[name].summary}")
             if info.recognizers:
                 click.echo(f"  recognizers: {', '.join(info.recognizers)}")
-            if info.name == "core":
-                click.echo("  recognizers: Presidio's predefined recognizers (filtered by the policy's countries)")
             for name in info.collectors:
                 click.echo(f"  evidence collector: {name}")
             for name in info.sections:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from ..policy.schema import PiiParams, ResolvedPolicy
+from ..policy.schema import ResolvedPolicy
 
 SCAN_STAGES = ("declare", "scan")
 
@@ -21,11 +21,6 @@ SCAN_STAGES = ("declare", "scan")
 def scan_only(policy: ResolvedPolicy) -> ResolvedPolicy:
     """A copy of ``policy`` holding only the rules a scan can evaluate."""
     return policy.model_copy(update={"rules": [r for r in policy.rules if r.stage in SCAN_STAGES]})
-
-
-def _pii_params(policy: ResolvedPolicy) -> PiiParams:
-    rules = policy.rules_of("pii")
-    return rules[0].params if rules else PiiParams(default_action="allow")
 
 
 def run_scan(
@@ -85,11 +80,13 @@ def run_scan(
             from ..scan.images import scan_image_folder
 
             evidence.config["text_column"] = None
-            evidence.scan, _ = scan_image_folder(Path(data), _pii_params(resolved), hash_key=hash_key,
+            evidence.scan, _ = scan_image_folder(Path(data), resolved.pii_params(), hash_key=hash_key,
                                                  redact_to=redact_to, workers=workers, plugins=tuple(resolved.plugins))
         else:
-            evidence.scan = scan_file(Path(data), text_column=column, params=_pii_params(resolved), hash_key=hash_key,
-                                      redact_to=redact_to, workers=workers, plugins=tuple(resolved.plugins))
+            evidence.scan = scan_file(Path(data), text_column=column, params=resolved.pii_params(), hash_key=hash_key,
+                                      redact_to=redact_to, workers=workers, plugins=tuple(resolved.plugins),
+                                      label_column=sheet.columns.label if sheet is not None else None,
+                                      sensitive_features=sheet.columns.sensitive_features if sheet is not None else ())
         evidence.stages_run.append("scan")
     except PluginRecognizerError as exc:  # an incomplete scan: no redacted output, an error finding, exit 1
         record_plugin_failures(evidence, [exc.failure])
@@ -120,6 +117,10 @@ def run_scan(
               help="Processes that analyse text.")
 def scan_command(policy, data, datasheet, text_column, redact_to, output, run_id, workers) -> None:
     """Scan a dataset for PII and secrets (and redact it) without training.
+
+    The text column is scanned and redacted; every other column holding text is scanned
+    and reported per column, not redacted. PII in the datasheet's label or sensitive-feature
+    columns fails the PII rule: a run would write those values into its reports.
 
     Writes to <output>/<run-id>/ the same reports as `run`: audit.json, audit.html,
     model_card.md, junit.xml, sarif.json, cyclonedx.json and manifest.json (sha256 of every

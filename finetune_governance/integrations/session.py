@@ -1,7 +1,8 @@
 """A governance session inside a user's own training loop, independent of the framework.
 
-``GovernanceSession.begin`` runs the pre-training stages (declarations, PII scan) on the
-training data and raises ``BlockedError`` on a blocking finding (after writing the reports);
+``GovernanceSession.begin`` runs the pre-training stages (declarations, PII scan of the text
+column, and of the other columns by distinct value) on the training data and raises
+``BlockedError`` on a blocking finding (after writing the reports);
 ``record_training`` and ``assess`` add what the framework trained and predicted; ``finish``
 evaluates the policy and writes the same reports as ``governed-finetune run``. The framework
 callbacks (``huggingface.py``, ``lightning.py``) only translate their hooks into these calls.
@@ -31,6 +32,15 @@ def column(dataset: Any, name: str) -> list:
         raise DataError(f"dataset has no column '{name}'; pass the dataset with its raw text and label "
                         "columns") from exc
     return list(values.tolist() if hasattr(values, "tolist") else values)
+
+
+def column_names(dataset: Any) -> list[str]:
+    """The column names of ``dataset`` (``datasets.Dataset``, pandas, dict of lists); [] when it has none."""
+    for attr in ("column_names", "columns"):
+        names = getattr(dataset, attr, None)
+        if names is not None and not callable(names):
+            return [str(n) for n in names]
+    return [str(k) for k in dataset.keys()] if isinstance(dataset, dict) else []
 
 
 @dataclass(frozen=True)
@@ -85,7 +95,7 @@ class GovernanceSession:
     def begin(self, train_dataset: Any, *, command: str, config: dict[str, Any]) -> RunEvidence:
         """Declarations and PII scan of ``train_dataset``; raises ``BlockedError`` on a blocking finding."""
         from .. import __version__
-        from ..api import _now, _pii_params, policy_evidence
+        from ..api import _now, policy_evidence
         from ..checks import evaluate
         from ..environment import environment, git_commit, git_dirty
         from ..evidence import ResidualSummary
@@ -105,10 +115,15 @@ class GovernanceSession:
         ev.declarations = declare(self.datasheet, self.datasheet_path)
         ev.stages_run.append("declare")
         run_collectors(self.plugins, ev, stage="declare", policy=self.policy)
+        from ..scan.columns import columns_to_scan
+
+        other, not_text = columns_to_scan(((name, column(train_dataset, name)) for name in column_names(train_dataset)),
+                                          text_column=columns.text, label_column=columns.label,
+                                          sensitive_features=columns.sensitive_features)
         try:
-            scan = scan_and_redact(texts, column=columns.text, params=_pii_params(self.policy),
+            scan = scan_and_redact(texts, column=columns.text, params=self.policy.pii_params(),
                                    hash_key=self.settings.hash_key, progress=SilentProgress(),
-                                   plugins=tuple(self.policy.plugins))
+                                   plugins=tuple(self.policy.plugins), other_columns=other, not_text_columns=not_text)
         except PluginRecognizerError as exc:  # an incomplete scan stops training, like a blocking finding
             record_plugin_failures(ev, [exc.failure])
             ev.stopped_early = f"the PII scan did not complete: {exc}"
@@ -135,9 +150,12 @@ class GovernanceSession:
             early, _ = apply_waivers(early, load_waivers(self.settings.waivers),
                                      today=dt.datetime.fromisoformat(ev.started_at).date())
         blocking = [f for f in early if f.blocking_failure]
-        if blocking or scan.evidence.blocked_entities:
+        # PII in the label or a feature column stops training even when waived: the reports would show it
+        if blocking or scan.evidence.blocked_entities or scan.evidence.read_columns_with_pii:
             ev.stopped_early = ("blocking findings before training: " + ", ".join(f.rule_id for f in blocking)
-                                if blocking else "the policy blocks entity types found by the scan")
+                                if blocking else "the policy blocks entity types found by the scan"
+                                if scan.evidence.blocked_entities else "PII in column(s) whose values the reports "
+                                "would show: " + ", ".join(f"'{c.column}'" for c in scan.evidence.read_columns_with_pii))
             self.finish()
             raise BlockedError(f"governance: training stopped before it began ({ev.stopped_early}); "
                                f"see {self.report_dir / 'audit.html'}")
@@ -246,7 +264,7 @@ def _checked_probabilities(probabilities, *, rows: int, classes: list[str]):
     return probs
 
 
-__all__ = ["GovernanceSession", "SessionSettings", "column"]
+__all__ = ["GovernanceSession", "SessionSettings", "column", "column_names"]
 
 
 class SessionResults:

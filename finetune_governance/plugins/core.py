@@ -1,5 +1,6 @@
-"""The core as a plugin: the bundled rule families and Presidio's predefined recognizers
-register through the same hooks any plugin uses."""
+"""The core as a plugin: the bundled rule families and every PII recognizer the scan uses
+(Presidio's predefined ones, written dates, secrets, the policy's own) register through the
+same hooks any plugin uses."""
 
 from __future__ import annotations
 
@@ -20,14 +21,12 @@ def governance_rule_families() -> list[RuleFamily]:
 
 
 @hookimpl
-def governance_recognizers(nlp_engine: Any, countries: Sequence[str] | None) -> list[Any]:
-    """Presidio's predefined English recognizers; country-specific ones only for ``countries``."""
-    from presidio_analyzer import RecognizerRegistry
+def governance_recognizers(nlp_engine: Any, countries: Sequence[str] | None,
+                           policy_recognizers: Sequence[Any]) -> list[Any]:
+    """Presidio's predefined English recognizers (every one of ``countries`` when given),
+    written dates, secrets via detect-secrets, and the policy's own recognizers
+    (``scan/recognizers.py``). ``nlp_engine`` None: as the scan's engine would configure
+    them, no model loaded (to list what the recognizers detect)."""
+    from ..scan.recognizers import core_recognizers
 
-    registry = RecognizerRegistry(supported_languages=["en"])
-    registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
-    recognizers = list(registry.recognizers)
-    if countries is not None:
-        wanted = {c.lower() for c in countries} | {""}
-        recognizers = [r for r in recognizers if (getattr(r, "COUNTRY_CODE", None) or "").lower() in wanted]
-    return recognizers
+    return core_recognizers(nlp_engine=nlp_engine, countries=countries, policy_recognizers=policy_recognizers)

@@ -30,9 +30,14 @@ def governance_rule_families() -> "list[RuleFamily]":
 
 
 @hookspec
-def governance_recognizers(nlp_engine: Any, countries: Sequence[str] | None) -> "list[Any]":
+def governance_recognizers(nlp_engine: Any, countries: Sequence[str] | None,
+                           policy_recognizers: "Sequence[Any]") -> "list[Any]":
     """Presidio ``EntityRecognizer`` objects to add to the scan's analyzer.
-    ``countries`` (ISO alpha-2, lower case) is the policy's filter, or None for all."""
+    ``countries`` (ISO alpha-2, lower case) is the policy's filter, or None for all;
+    ``policy_recognizers`` are the ``RecognizerSpec`` declarations of the policy's ``pii``
+    rule (the core builds them; a plugin may read or ignore them). ``nlp_engine`` is None
+    when the host only lists what each plugin detects. An implementation may take any
+    subset of these arguments."""
 
 
 @hookspec

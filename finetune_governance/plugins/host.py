@@ -125,18 +125,17 @@ class PluginHost:
         return entry[0] if entry else None
 
     def recognizers(self, *, nlp_engine: Any, countries: Sequence[str] | None,
-                    plugins_only: bool = False) -> list[Any]:
-        """Presidio recognizers from every plugin (the core's predefined ones first)."""
+                    policy_recognizers: Sequence[Any] = ()) -> list[Any]:
+        """Presidio recognizers from every plugin, the core's first; each plugin's entity
+        types are recorded (afresh: they depend on the countries and the policy)."""
         found = []
-        skip = (CORE,) if plugins_only else ()
-        for plugin, recognizer in self._call("governance_recognizers", skip=skip, nlp_engine=nlp_engine,
-                                             countries=countries):
+        provided: dict[str, list[str]] = {}
+        for plugin, recognizer in self._call("governance_recognizers", nlp_engine=nlp_engine, countries=countries,
+                                             policy_recognizers=tuple(policy_recognizers)):
             found.append(recognizer if plugin == CORE else _guarded(recognizer, plugin=plugin))
-            if plugin != CORE:
-                names = _info_list(self.infos, plugin, "recognizers")
-                for entity in getattr(recognizer, "supported_entities", []):
-                    if entity not in names:
-                        names.append(entity)
+            provided.setdefault(plugin, []).extend(getattr(recognizer, "supported_entities", []))
+        for plugin, info in self.infos.items():
+            info.recognizers = sorted(set(provided.get(plugin, ())))
         return found
 
     def collectors(self) -> list[tuple[str, Collector]]:
@@ -194,10 +193,12 @@ class PluginHost:
                                             markdown=markdown))
         return rendered, failures
 
-    def describe(self) -> list[PluginInfo]:
-        """Every loaded plugin with what it provides (calls the hooks once to find out)."""
+    def describe(self, *, countries: Sequence[str] | None = None,
+                 policy_recognizers: Sequence[Any] = ()) -> list[PluginInfo]:
+        """Every loaded plugin with what it provides (calls the hooks once to find out);
+        recognizers as a policy with ``countries`` and ``policy_recognizers`` would load them."""
         self.families()
-        self.recognizers(nlp_engine=None, countries=None, plugins_only=True)
+        self.recognizers(nlp_engine=None, countries=countries, policy_recognizers=policy_recognizers)
         self.collectors()
         self.sections()
         return list(self.infos.values())

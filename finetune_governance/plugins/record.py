@@ -25,9 +25,11 @@ def record_plugin_failures(evidence: RunEvidence, failures: list[PluginFailure])
 def attach_plugins(evidence: RunEvidence, policy: Any, host: PluginHost | None = None) -> PluginHost:
     """Record the loaded plugins (and load-time failures) of ``policy``'s host in ``evidence``."""
     host = host or plugin_host(policy.plugins)
+    params = policy.pii_params()
     loaded = [PluginRecord(name=i.name, source=i.source, module=i.module, version=i.version,
                            families=list(i.families), recognizers=list(i.recognizers),
-                           collectors=list(i.collectors), sections=list(i.sections)) for i in host.describe()]
+                           collectors=list(i.collectors), sections=list(i.sections))
+              for i in host.describe(countries=params.countries, policy_recognizers=params.recognizers)]
     failures = evidence.plugins.failures if evidence.plugins is not None else []
     evidence.plugins = PluginsEvidence(loaded=loaded, failures=list(failures))
     record_plugin_failures(evidence, host.failures)

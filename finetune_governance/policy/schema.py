@@ -494,3 +494,8 @@ class ResolvedPolicy(StrictModel):
 
     def rules_of(self, check: str) -> list[Rule]:
         return [rule for rule in self.rules if rule.check == check]
+
+    def pii_params(self) -> PiiParams:
+        """The scan settings: the first ``pii`` rule's, else scan everything and change nothing."""
+        rules = self.rules_of("pii")
+        return rules[0].params if rules else PiiParams(default_action="allow")

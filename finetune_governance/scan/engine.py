@@ -48,6 +48,22 @@ class EngineInfo:
     limitations: tuple[str, ...] = field(default_factory=tuple)
 
 
+def ner_configuration():
+    """Presidio's NER settings for the scan: spaCy labels mapped to entity types, noise ignored."""
+    from presidio_analyzer.nlp_engine import NerModelConfiguration
+
+    return NerModelConfiguration(labels_to_ignore=list(LABELS_TO_IGNORE),
+                                 model_to_presidio_entity_mapping=dict(NER_MAPPING))
+
+
+def unloaded_nlp_engine():
+    """The scan's NLP engine, configured but without a model loaded (the pattern-only
+    fallback gives it a blank pipeline; its settings tell what the NER recognizer reports)."""
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+
+    return SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "blank"}], ner_model_configuration=ner_configuration())
+
+
 def configure_tldextract_offline() -> None:
     """Make Presidio's email recognizer use tldextract's bundled suffix snapshot only."""
     import tldextract.tldextract as tld
@@ -75,52 +91,41 @@ def build_analyzer(
 ):  # -> tuple[AnalyzerEngine, EngineInfo]
     """An offline ``AnalyzerEngine`` plus a record of what it can detect.
 
-    ``countries`` (ISO 3166 alpha-2, e.g. ``["us"]``) keeps only the country-specific
-    recognizers of those countries (``None``: all); generic recognizers always load.
-    Recognizers come from the plugin host's ``governance_recognizers`` hook (the core's
-    predefined ones, installed entry-point plugins, and the policy's ``plugins``).
-    spaCy runs the NER component only.
+    ``countries`` (ISO 3166 alpha-2, e.g. ``["us"]``) loads every predefined recognizer of
+    those countries (``None``: Presidio's default set); generic recognizers always load.
+    Every recognizer comes from the plugin host's ``governance_recognizers`` hook: the
+    core's (``scan/recognizers.py``, ``recognizers`` being the policy's own), installed
+    entry-point plugins', and those of the policy's ``plugins``. spaCy runs the NER
+    component only.
     """
     configure_tldextract_offline()
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
     import presidio_analyzer
     import spacy
-    from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
     NerOnlySpacyNlpEngine = _ner_only_engine_class()
 
     model = None if pattern_only else installed_spacy_model(spacy_model)
-    ner_config = NerModelConfiguration(
-        labels_to_ignore=list(LABELS_TO_IGNORE), model_to_presidio_entity_mapping=dict(NER_MAPPING)
-    )
     limitations: list[str] = []
     if model is not None:
-        nlp_engine = NerOnlySpacyNlpEngine(models=[{"lang_code": "en", "model_name": model}], ner_model_configuration=ner_config)
+        nlp_engine = NerOnlySpacyNlpEngine(models=[{"lang_code": "en", "model_name": model}],
+                                           ner_model_configuration=ner_configuration())
         nlp_engine.load()
     else:
-        nlp_engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "blank"}], ner_model_configuration=ner_config)
+        nlp_engine = unloaded_nlp_engine()
         nlp_engine.nlp = {"en": spacy.blank("en")}
         limitations.append("NER-based entities (PERSON, LOCATION, NRP) not scanned: no spaCy model installed")
     from ..plugins import plugin_host
 
-    # the core's predefined recognizers and every plugin's come through the same hook
+    # every recognizer, the core's (Presidio's predefined ones, written dates, secrets, the
+    # policy's own) and each plugin's, comes through the same hook
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.recognizers = plugin_host(tuple(plugins)).recognizers(
-        nlp_engine=nlp_engine, countries=[c.lower() for c in countries] if countries is not None else None)
+        nlp_engine=nlp_engine, countries=[c.lower() for c in countries] if countries is not None else None,
+        policy_recognizers=tuple(recognizers))
     if model is None:
         registry.remove_recognizer("SpacyRecognizer")
-    for spec in recognizers:
-        registry.add_recognizer(
-            PatternRecognizer(
-                supported_entity=spec.entity,
-                name=f"policy:{spec.entity}",
-                patterns=[Pattern(p.name, p.regex, p.score) for p in spec.patterns] or None,
-                deny_list=list(spec.deny_list) or None,
-                context=list(spec.context) or None,
-                supported_language="en",
-            )
-        )
     analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
     ignored = set(LABELS_TO_IGNORE) - {e for r in registry.recognizers if r.name != "SpacyRecognizer" for e in r.supported_entities}
     entities = tuple(sorted(set(analyzer.get_supported_entities("en")) - ignored))

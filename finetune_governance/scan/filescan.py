@@ -1,15 +1,20 @@
-"""Scan (and optionally redact) a whole file in chunks: bounded memory, one evidence record."""
+"""Scan (and optionally redact) a whole file in chunks: bounded memory, one evidence record.
+
+The text column is scanned record by record and redacted; every other column holding text
+(the label and sensitive-feature columns among them) is scanned by distinct value per
+chunk (``columns.py``) and reported per column, never redacted."""
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from ..errors import DataError
 from ..evidence import ResidualSummary, ScanEvidence
 from ..policy.schema import PiiParams
+from .columns import ColumnTally, as_text, not_scanned_limitation, role_of, text_column_scan
 from .pii import Tally, to_hits
 from .redact import redact_texts
 from ..data.datasets import FORMATS
@@ -62,8 +67,12 @@ def scan_file(
     analyzer_and_info=None,
     on_progress: Callable[[int], None] | None = None,
     plugins: tuple[str, ...] = (),
+    label_column: str | None = None,
+    sensitive_features: Sequence[str] = (),
 ) -> ScanEvidence:
-    """Scan ``path`` chunk by chunk, redact into ``redact_to`` and re-scan what changed.
+    """Scan ``path`` chunk by chunk, redact into ``redact_to`` and re-scan what changed; scan
+    the other columns by distinct value (``label_column`` and ``sensitive_features``, when
+    named, are the columns a run reads and whose values its reports show).
 
     When the policy blocks an entity type that was found, ``redact_to`` is removed: data
     the policy forbids is never handed on.
@@ -86,9 +95,18 @@ def scan_file(
     allowed = {e for e in plan.entities if action_for(e) == "allow"}
     settings = ScanSettings(entities=plan.entities, score_threshold=params.score_threshold,
                             score_thresholds=tuple(sorted(params.score_thresholds.items())))
+    columns: dict[str, ColumnTally] = {}  # the other columns holding text, in order of appearance
+    no_text: dict[str, None] = {}
     try:
         with Scanner(analyzer, settings, workers=workers) as scanner:
             for frame in iter_frames(path, text_column=text_column, chunk_records=chunk_records):
+                for name in (str(c) for c in frame.columns if str(c) != text_column):
+                    role = role_of(name, label_column=label_column, sensitive_features=sensitive_features)
+                    values = _clean(frame[name].tolist()) if name in columns else as_text(frame[name].tolist(), role=role)
+                    if values is None:  # no text in this chunk (yet): numbers, booleans, nested values
+                        no_text[name] = None
+                        continue
+                    columns.setdefault(name, ColumnTally(name, role)).add(values, scanner, first_record=first)
                 texts = _clean(frame[text_column].tolist())
                 unique.update(hash(t) for t in texts if t)
                 hits = to_hits(scanner.scan(texts), first_record=first)
@@ -116,7 +134,7 @@ def scan_file(
         raise DataError(f"{path}: no records; expected a header and at least one record")
     summaries = tally.summaries(action_for=action_for, threshold_for=params.threshold_for)
     blocked = [s.entity_type for s in summaries if s.action == "block"]
-    limitations = list(plan.limitations)
+    limitations = list(plan.limitations) + not_scanned_limitation(n for n in no_text if n not in columns)
     if blocked and redact_to is not None and redact_to.exists():
         redact_to.unlink()
         limitations.append("redacted output removed: the policy blocks entity types that were found")
@@ -135,4 +153,7 @@ def scan_file(
         residual=None if blocked else ResidualSummary(
             records=residual_records, rate=round(residual_records / max(first, 1), 6), by_entity=dict(residual_by)),
         seconds=round(time.perf_counter() - started, 3),
+        columns=[text_column_scan(text_column, records=first, distinct=len(unique),
+                                  records_with_pii=tally.records_with_hits, entities=summaries)]
+        + [c.summary(action_for=action_for, threshold_for=params.threshold_for) for c in columns.values()],
     )

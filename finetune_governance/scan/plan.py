@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from ..policy.schema import PiiParams
 from .engine import EngineInfo
-from .secrets import SECRET_ENTITIES
 
 
 @dataclass(frozen=True)
@@ -18,8 +17,9 @@ class ScanPlan:
 
 
 def plan_entities(params: PiiParams, info: EngineInfo) -> ScanPlan:
-    """Policy entities (default: every supported type plus secrets), custom recognizers included."""
-    available = set(info.supported_entities) | set(SECRET_ENTITIES) | {r.entity for r in params.recognizers}
+    """Policy entities (default: every type the engine's recognizers detect: secrets and the
+    policy's own recognizers included)."""
+    available = set(info.supported_entities)
     wanted = set(params.entities) if params.entities else available
     entities = tuple(sorted(wanted & available))
     missing = sorted(wanted - available)

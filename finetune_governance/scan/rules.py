@@ -8,7 +8,8 @@
   ``UK_NHS`` number with a context word of its own ("NHS", "health authority"; not one
   the phone recognizer shares such as "number"): then it is the NHS number, not a phone.
 - ``DATE_TIME`` counts only when it looks like a calendar date (a digit group such as
-  ``03/04/1985`` or a four-digit year); "today" or "6 am" is not personal data.
+  ``03/04/1985``, a four-digit year, or a month name with a day or a year such as
+  ``March 3rd, 2021``: ``dates.py``); "today", "6 am" or "in May" is not personal data.
 - A NER span (``PERSON``, ``LOCATION``, ``NRP``) that lies inside a span of a structured
   type (street address, e-mail address, phone, card, IBAN, IP address) is part of that
   value: "Willow Lane" in "8819 Willow Lane" is the street address, not a second
@@ -21,12 +22,11 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from .dates import looks_like_calendar_date
 #: entity types whose patterns alone are too weak to count without a context word
 CONTEXT_REQUIRED = frozenset({
     "US_DRIVER_LICENSE", "US_PASSPORT", "US_BANK_NUMBER", "US_ITIN", "UK_NHS", "MEDICAL_LICENSE",
 })
-
-_CALENDAR_DATE = re.compile(r"\d{4}|\d{1,2}\s*[/.\-]\s*\d{1,2}")
 
 ENHANCED_KEY = "is_score_enhanced_by_context"
 
@@ -69,7 +69,7 @@ def drop_false_positives(text: str, results: Sequence, *, context: dict[str, tup
                 if kind not in SPECIFIC_CONTEXT_BEATS_PHONE or not _has_context(text, result, own, use_score=False):
                     continue
                 not_phones.append(result)
-        if kind == "DATE_TIME" and not _CALENDAR_DATE.search(text[result.start : result.end]):
+        if kind == "DATE_TIME" and not looks_like_calendar_date(text[result.start : result.end]):
             continue
         kept.append(result)
     return [r for r in kept if r.entity_type != "PHONE_NUMBER" or not any(_overlaps(r, n) for n in not_phones)]

@@ -19,7 +19,6 @@ from typing import Callable, Sequence
 
 from .prefilter import candidate_entities
 from .rules import drop_false_positives, drop_inside_patterns
-from .secrets import SECRET_ENTITIES, find_secrets
 from .segments import split_segments
 
 Span = tuple[int, int, str, float]
@@ -31,7 +30,7 @@ _STATE: dict[str, object] = {}
 
 @dataclass(frozen=True)
 class ScanSettings:
-    """What to look for: Presidio entity types, secret types, and the score cut-offs (0-1).
+    """What to look for: entity types (secrets included), and the score cut-offs (0-1).
 
     ``score_threshold`` applies to every entity type without its own entry in
     ``score_thresholds`` (pairs of entity type and cut-off).
@@ -41,14 +40,6 @@ class ScanSettings:
     score_threshold: float
     batch_size: int = 256
     score_thresholds: tuple[tuple[str, float], ...] = ()
-
-    @property
-    def presidio_entities(self) -> tuple[str, ...]:
-        return tuple(e for e in self.entities if e not in SECRET_ENTITIES)
-
-    @property
-    def secret_entities(self) -> frozenset[str]:
-        return frozenset(e for e in self.entities if e in SECRET_ENTITIES)
 
     def threshold_for(self, entity: str) -> float:
         """The score cut-off of ``entity``."""
@@ -61,7 +52,7 @@ def _ner_docs(analyzer, segments: list[str], settings: ScanSettings) -> list:
     from .nergate import needs_ner
 
     docs: list = [None] * len(segments)
-    if not any(e in NER_ENTITIES for e in settings.presidio_entities):
+    if not any(e in NER_ENTITIES for e in settings.entities):
         return docs
     chosen = [i for i, s in enumerate(segments) if needs_ner(s)]
     nlp = analyzer.nlp_engine.nlp["en"]
@@ -75,10 +66,13 @@ def _artifact(analyzer, segment: str, doc):
 
     Token offsets, lemmas and context keywords are computed on first use: only the context
     enhancer reads them, and only for segments with a hit (the values are Presidio's own).
+    Without a NER doc the segment is tokenised on first use too: a tokenised doc has no
+    entities, so the NER recognizer reports nothing either way.
     """
     engine = analyzer.nlp_engine
     if doc is None:
-        doc = engine.nlp["en"].make_doc(segment)
+        return _lazy_artifacts_class()(entities=[], tokens=None, nlp_engine=engine, scores=[],
+                                       make_tokens=lambda: engine.nlp["en"].make_doc(segment))
     entities, scores = engine._get_updated_entities(engine._get_entities(doc), engine._get_scores_for_entities(doc))
     return _lazy_artifacts_class()(entities=entities, tokens=doc, nlp_engine=engine, scores=scores)
 
@@ -88,11 +82,19 @@ def _lazy_artifacts_class():
     from presidio_analyzer.nlp_engine import NlpArtifacts
 
     class LazyNlpArtifacts(NlpArtifacts):
-        """``NlpArtifacts`` whose token offsets, lemmas and keywords are built when first read."""
+        """``NlpArtifacts`` whose tokens (when ``make_tokens`` is given), token offsets, lemmas
+        and keywords are built when first read."""
 
-        def __init__(self, *, entities, tokens, nlp_engine, scores) -> None:  # noqa: D107 - no super(): lazy
-            self.entities, self.tokens, self.nlp_engine, self.language = entities, tokens, nlp_engine, "en"
+        def __init__(self, *, entities, tokens, nlp_engine, scores, make_tokens=None) -> None:  # noqa: D107 - lazy
+            self.entities, self.nlp_engine, self.language = entities, nlp_engine, "en"
             self.scores = scores if scores else [0.85] * len(entities)
+            if make_tokens is None:
+                self.tokens = tokens
+            self._make_tokens = make_tokens
+
+        @cached_property
+        def tokens(self):  # type: ignore[override]
+            return self._make_tokens()
 
         @cached_property
         def _table(self) -> tuple[list[int], list[str]]:
@@ -129,18 +131,21 @@ def context_words(analyzer) -> dict[str, tuple[str, ...]]:
 def custom_entities(analyzer) -> frozenset[str]:
     """Entity types some recognizer outside Presidio's predefined ones reports (policy, plugin).
 
-    The pre-filter's conditions describe Presidio's own patterns, so these are always analysed.
+    The pre-filter's conditions describe Presidio's own patterns, so these are always
+    analysed, unless the recognizer says each of its matches meets them (``prefilter_safe``).
     """
     return frozenset(
         entity for recognizer in analyzer.registry.recognizers
-        if not type(recognizer).__module__.startswith("presidio_analyzer.")
-        or type(recognizer).__name__ == "PatternRecognizer"
+        if (not type(recognizer).__module__.startswith("presidio_analyzer.")
+            or type(recognizer).__name__ == "PatternRecognizer")
+        and not getattr(recognizer, "prefilter_safe", False)
         for entity in recognizer.supported_entities
     )
 
 
 def analyse_segments(analyzer, segments: list[str], settings: ScanSettings) -> list[tuple[Span, ...]]:
-    """Spans per segment: Presidio (pre-filtered, false positives removed) plus secrets.
+    """Spans per segment: every recognizer of the analyzer (secrets included), pre-filtered,
+    false positives removed.
 
     NLP artifacts are built only for segments some entity type can occur in; NER runs
     only on segments the NER gate (``nergate.py``) lets through.
@@ -150,21 +155,18 @@ def analyse_segments(analyzer, segments: list[str], settings: ScanSettings) -> l
 
     out: list[tuple[Span, ...]] = []
     context = context_words(analyzer)
-    presidio = settings.presidio_entities
     unconditioned = custom_entities(analyzer)
     analyze = FastAnalyze(analyzer)
     floor = min((settings.threshold_for(e) for e in settings.entities), default=settings.score_threshold)
     for segment, doc in zip(segments, _ner_docs(analyzer, segments, settings)):
         spans: list[Span] = []
         found = {NER_MAPPING.get(e.label_, e.label_) for e in doc.ents} if doc is not None else set()
-        wanted = candidate_entities(segment, presidio, ner_found=found, unconditioned=unconditioned)
+        wanted = candidate_entities(segment, settings.entities, ner_found=found, unconditioned=unconditioned)
         if wanted:
             results = analyze(segment, entities=wanted, score_threshold=floor,
                               nlp_artifacts=_artifact(analyzer, segment, doc))
             results = drop_inside_patterns(drop_false_positives(segment, results, context=context))
             spans += [(r.start, r.end, r.entity_type, float(r.score)) for r in results]
-        if settings.secret_entities:
-            spans += [(s.start, s.end, s.entity_type, s.score) for s in find_secrets(segment, entities=settings.secret_entities)]
         out.append(tuple(sp for sp in spans if sp[3] >= settings.threshold_for(sp[2])))
     return out
 
