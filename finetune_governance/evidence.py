@@ -140,7 +140,9 @@ class ColumnScan(Record):
         default=None, description="Distinct non-empty values; null when more than 100,000 (counting stops there).")
     records_with_pii: int = Field(description="Records whose value in this column holds a detection.")
     handling: Literal["redacted", "blocks the run", "reported, not redacted"] = Field(
-        description="What the run does with PII of a type the policy does not allow found in this column.")
+        description="What the run does with PII found in this column: the text column's follows the policy's "
+                    "actions; elsewhere a type counts unless the policy's actions name it allow (action 'allow'), "
+                    "and is 'block' in the label and sensitive-feature columns, 'report' in the others.")
     entities: list[EntitySummary] = Field(description="Per entity type; record indices are 0-based rows of the table.")
 
 

@@ -85,7 +85,7 @@ def scan_and_redact(
     import os
 
     from .scan import redact_texts, residual, scan_texts, summarise
-    from .scan.columns import not_scanned_limitation, scan_columns, text_column_scan
+    from .scan.columns import allowed_in_columns, not_scanned_limitation, scan_columns, text_column_scan
     from .scan.engine import cached_analyzer
     from .scan.plan import plan_entities
     from .scan.scanner import Scanner, ScanSettings
@@ -129,7 +129,7 @@ def scan_and_redact(
         settings = ScanSettings(entities=tuple(entities), score_threshold=params.score_threshold,
                                 score_thresholds=tuple(sorted(params.score_thresholds.items())))
         with Scanner(analyzer, settings, workers=workers) as scanner:
-            evidence.columns += scan_columns(other_columns, scanner, action_for=action_for,
+            evidence.columns += scan_columns(other_columns, scanner, allowed=allowed_in_columns(params.actions),
                                              threshold_for=params.threshold_for)
     if blocked:
         evidence.seconds = round(time.perf_counter() - started, 3)

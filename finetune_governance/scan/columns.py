@@ -16,7 +16,7 @@ therefore dropped in column values; names on their own ("Maria Garcia", "Berlin"
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Collection, Iterable, Mapping, Sequence
 
 from ..evidence import ColumnRole, ColumnScan, EntitySummary
 from .pii import Hit, Tally, mask_value, to_hits
@@ -116,13 +116,15 @@ class ColumnTally:
                 for i, v in enumerate(values)]
         self.tally.add(values, hits, first_record=first_record)
 
-    def summary(self, *, action_for: Callable[[str], str], threshold_for: Callable[[str], float]) -> ColumnScan:
-        """The column's evidence; a type the policy allows keeps action ``allow``, any other is
-        ``block`` in a column the run reads and ``report`` in one it does not."""
+    def summary(self, *, allowed: Collection[str], threshold_for: Callable[[str], float]) -> ColumnScan:
+        """The column's evidence. A type in ``allowed`` (those the policy's ``actions`` name
+        ``allow``, e.g. URLs) keeps action ``allow``; any other is ``block`` in a column the
+        run reads and ``report`` in one it does not (a ``default_action: allow``, or a policy
+        without a pii rule, exempts nothing: the reports would still show the value)."""
         kept = "block" if HANDLING[self.role] == "blocks the run" else "report"
 
         def action(entity: str) -> str:
-            return "allow" if action_for(entity) == "allow" else kept
+            return "allow" if entity in allowed else kept
 
         return ColumnScan(
             column=self.name, role=self.role, method="distinct values", records_scanned=self.tally.records_total,
@@ -132,11 +134,16 @@ class ColumnTally:
         )
 
 
+def allowed_in_columns(actions: Mapping[str, str]) -> frozenset[str]:
+    """The entity types a policy's ``actions`` explicitly allow (exempt in every column)."""
+    return frozenset(entity for entity, action in actions.items() if action == "allow")
+
+
 def scan_columns(
     columns: Sequence[ColumnValues],
     scanner,
     *,
-    action_for: Callable[[str], str],
+    allowed: Collection[str],
     threshold_for: Callable[[str], float],
     chunk_records: int = 20_000,
 ) -> list[ColumnScan]:
@@ -146,7 +153,7 @@ def scan_columns(
         tally = ColumnTally(column.name, column.role)
         for first in range(0, len(column.values), chunk_records):
             tally.add(column.values[first : first + chunk_records], scanner, first_record=first)
-        out.append(tally.summary(action_for=action_for, threshold_for=threshold_for))
+        out.append(tally.summary(allowed=allowed, threshold_for=threshold_for))
     return out
 
 

@@ -120,15 +120,17 @@ def build_analyzer(
 
     # every recognizer, the core's (Presidio's predefined ones, written dates, secrets, the
     # policy's own) and each plugin's, comes through the same hook
-    registry = RecognizerRegistry(supported_languages=["en"])
-    registry.recognizers = plugin_host(tuple(plugins)).recognizers(
+    found = plugin_host(tuple(plugins)).recognizers(
         nlp_engine=nlp_engine, countries=[c.lower() for c in countries] if countries is not None else None,
         policy_recognizers=tuple(recognizers))
-    if model is None:
-        registry.remove_recognizer("SpacyRecognizer")
+    registry = RecognizerRegistry(supported_languages=["en"])
+    registry.recognizers = [r for r in found if model is not None or r.name != "SpacyRecognizer"]
+    kept = list(registry.recognizers)
     analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
+    registry.recognizers = kept  # Presidio fills an empty registry with its defaults: only the hook's count
     ignored = set(LABELS_TO_IGNORE) - {e for r in registry.recognizers if r.name != "SpacyRecognizer" for e in r.supported_entities}
-    entities = tuple(sorted(set(analyzer.get_supported_entities("en")) - ignored))
+    supported = set(analyzer.get_supported_entities("en")) if kept else set()  # none: the core's hook failed
+    entities = tuple(sorted(supported - ignored))
     if model is None:
         entities = tuple(e for e in entities if e not in NER_ENTITIES)
     info = EngineInfo(

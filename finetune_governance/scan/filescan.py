@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 from ..errors import DataError
 from ..evidence import ResidualSummary, ScanEvidence
 from ..policy.schema import PiiParams
-from .columns import ColumnTally, as_text, not_scanned_limitation, role_of, text_column_scan
+from .columns import ColumnTally, allowed_in_columns, as_text, not_scanned_limitation, role_of, text_column_scan
 from .pii import Tally, to_hits
 from .redact import redact_texts
 from ..data.datasets import FORMATS
@@ -155,5 +155,6 @@ def scan_file(
         seconds=round(time.perf_counter() - started, 3),
         columns=[text_column_scan(text_column, records=first, distinct=len(unique),
                                   records_with_pii=tally.records_with_hits, entities=summaries)]
-        + [c.summary(action_for=action_for, threshold_for=params.threshold_for) for c in columns.values()],
+        + [c.summary(allowed=allowed_in_columns(params.actions), threshold_for=params.threshold_for)
+           for c in columns.values()],
     )

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import re
 from functools import lru_cache
 from typing import Any, Sequence
@@ -57,6 +58,7 @@ def predefined_recognizers(*, nlp_engine: Any, countries: Sequence[str] | None) 
     from presidio_analyzer.predefined_recognizers import SpacyRecognizer
     from presidio_analyzer.recognizer_registry.recognizers_loader_utils import RecognizerListLoader
 
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)  # "not added: language not supported" x 11
     conf = copy.deepcopy(_default_configuration())
     if countries is not None:
         wanted = set(presidio_countries(countries))

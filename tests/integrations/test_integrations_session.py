@@ -99,3 +99,26 @@ def test_session_input_errors(tmp_path):
         session.assess(frame, predicted, classes=["routine", "urgent"], probabilities=[p[:1] for p in probs])
     with pytest.raises(DataError, match="label 'urgent' is not one of the classes"):
         session.assess(frame, predicted, classes=["routine", "other"])
+
+
+def test_begin_stops_on_pii_in_a_feature_column_even_without_a_pii_rule(tmp_path):
+    from finetune_governance.errors import BlockedError
+
+    canary = "quincy.canary.8812@marram-canary.org"
+    session = _session(tmp_path, run_id="cols")
+    n = 40
+    data = {"text": ["How do I export my invoices?"] * n, "label": ["routine", "urgent"] * (n // 2),
+            "gender": [canary if i % 10 == 0 else "female" for i in range(n)], "age_band": ["18-29"] * n,
+            "input_ids": [[101, 7, 102]] * n, "notes": ["call Maria Garcia" if i == 3 else "" for i in range(n)]}
+    with pytest.raises(BlockedError, match="stopped before it began") as raised:
+        session.begin(data, command="test", config={})
+    assert canary not in str(raised.value)
+    audit = json.loads((tmp_path / "out" / "cols" / "audit.json").read_text(encoding="utf-8"))
+    [core] = [f for f in audit["findings"] if f["rule_id"] == "core.pii.read-columns"]
+    assert core["status"] == "fail" and "sensitive-feature column 'gender' holds PII (EMAIL_ADDRESS" in core["message"]
+    columns = {c["column"]: c for c in audit["scan"]["columns"]}
+    assert list(columns) == ["text", "label", "gender", "age_band", "notes"]  # input_ids holds no text
+    assert [e["entity_type"] for e in columns["notes"]["entities"]] == ["PERSON"]
+    assert "columns holding no text not scanned: input_ids" in audit["scan"]["limitations"]
+    written = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "out" / "cols").iterdir() if p.is_file())
+    assert canary not in written and "Maria Garcia" not in written

@@ -233,3 +233,24 @@ def governance_report_sections():
                                                    "plugin.broken_extras.collector-broken.unserialisable",
                                                    "plugin.broken_extras.report-section-oops"]
     assert all(f.status == "error" for f in findings) and verdict(findings) == ("fail", 1)
+
+
+def test_core_recognizers_are_listed_with_their_entity_types(fresh_hosts, monkeypatch):
+    from tests.report.report_data import hand_built_evidence
+
+    from finetune_governance.plugins.record import attach_plugins
+
+    monkeypatch.setenv("FTG_DISABLE_PLUGIN_AUTOLOAD", "1")
+    result = CliRunner().invoke(main, ["plugins", "--json", "--policy", "gdpr"])
+    assert result.exit_code == 0, result.output
+    core = json.loads(result.output)["plugins"][0]
+    assert core["name"] == "core"
+    assert {"PERSON", "EMAIL_ADDRESS", "DATE_TIME", "PASSWORD", "PRIVATE_KEY", "STREET_ADDRESS"} <= set(core["recognizers"])
+    bare = json.loads(CliRunner().invoke(main, ["plugins", "--json"]).output)["plugins"][0]
+    assert "STREET_ADDRESS" not in bare["recognizers"] and "SECRET_TOKEN" in bare["recognizers"]  # policy data only
+    text = CliRunner().invoke(main, ["plugins", "--policy", "gdpr"]).output
+    assert "recognizers: " in text and "STREET_ADDRESS" in text
+    evidence = hand_built_evidence()
+    attach_plugins(evidence, load_policy("hipaa"))
+    [record] = [p for p in evidence.plugins.loaded if p.name == "core"]
+    assert {"US_ZIP_CODE", "MEDICAL_RECORD_NUMBER", "DATE_TIME", "SECRET_API_KEY"} <= set(record.recognizers)

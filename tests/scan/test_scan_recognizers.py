@@ -164,3 +164,58 @@ def test_policy_recognizer_regex_needs_its_context_and_deny_list_matches():
     texts = ["The employee id is E-48213.", "Ticket E-48213 was closed.", "Notes on Project Nightjar attached."]
     hits = scan_texts(texts, analyzer=analyzer, entities=["EMPLOYEE_ID"], score_threshold=0.4)
     assert [[t[h.start : h.end] for h in rh] for t, rh in zip(texts, hits)] == [["E-48213"], [], ["Project Nightjar"]]
+
+
+#: Presidio ships these UK recognizers disabled; a policy naming the country loads them ("gb" is ISO for "uk")
+UK_POSITIVES = [
+    ("My national insurance number is AB 12 34 56 C for payroll.", "AB 12 34 56 C", "UK_NINO"),
+    ("My postcode is SW1A 1AA for deliveries.", "SW1A 1AA", "UK_POSTCODE"),
+    ("My driving licence is MORGA657054SM9IJ and valid.", "MORGA657054SM9IJ", "UK_DRIVING_LICENCE"),
+]
+
+
+@pytest.mark.parametrize("country", ["gb", "uk"])
+def test_a_policys_countries_load_every_recognizer_of_those_countries(country):
+    from finetune_governance.scan import scan_texts
+    from finetune_governance.scan.engine import cached_analyzer
+
+    analyzer, info = cached_analyzer(countries=[country], pattern_only=True)
+    assert {"UK_NINO", "UK_PASSPORT", "UK_POSTCODE", "UK_DRIVING_LICENCE", "UK_NHS"} <= set(info.supported_entities)
+    assert not {"US_SSN", "US_NPI"} & set(info.supported_entities)
+    texts = [t for t, _, _ in UK_POSITIVES]
+    hits = scan_texts(texts, analyzer=analyzer, entities=list(info.supported_entities), score_threshold=0.4)
+    for (text, value, entity), found in zip(UK_POSITIVES, hits):
+        assert (value, entity) in [(text[h.start : h.end], h.entity_type) for h in found]
+    clean = scan_texts(["The postcode field and the passport photo upload both fail."], analyzer=analyzer,
+                       entities=list(info.supported_entities), score_threshold=0.4)
+    assert clean == [[]]
+
+
+def test_without_countries_presidios_default_set_loads():
+    from finetune_governance.scan.engine import cached_analyzer
+
+    _, info = cached_analyzer(pattern_only=True)
+    assert {"US_SSN", "UK_NHS", "DATE_TIME", "PASSWORD"} <= set(info.supported_entities)
+    assert not {"UK_NINO", "US_NPI", "ES_NIF"} & set(info.supported_entities)
+    _, us = cached_analyzer(countries=["us"], pattern_only=True)
+    assert {"US_NPI", "US_MBI", "US_HEALTH_INSURANCE_MEMBER_ID", "MEDICAL_LICENSE"} <= set(us.supported_entities)
+    _, es = cached_analyzer(countries=["es"], pattern_only=True)  # defined by Presidio for Spanish text only
+    assert {"ES_NIF", "ES_NIE"} <= set(es.supported_entities)
+
+
+def test_every_recognizer_comes_through_the_plugin_hook(monkeypatch):
+    """Without the core registered on the host, the analyzer has no recognizer at all: the
+    predefined ones, written dates, secrets and the policy's own all come through the hook."""
+    import finetune_governance.plugins as plugins
+    from finetune_governance.plugins import PluginHost
+    from finetune_governance.policy import load_policy
+    from finetune_governance.scan.engine import build_analyzer
+
+    params = load_policy("gdpr").pii_params()
+    analyzer, info = build_analyzer(recognizers=params.recognizers, pattern_only=True)
+    names = {r.name for r in analyzer.registry.recognizers}
+    assert {"SecretsRecognizer", "WrittenDateRecognizer", "policy:STREET_ADDRESS", "EmailRecognizer"} <= names
+    assert {"PASSWORD", "SECRET_API_KEY", "STREET_ADDRESS"} <= set(info.supported_entities)
+    monkeypatch.setattr(plugins, "plugin_host", lambda modules=(): PluginHost())  # a host without the core
+    bare, bare_info = build_analyzer(recognizers=params.recognizers, pattern_only=True)
+    assert bare.registry.recognizers == [] and bare_info.supported_entities == ()
