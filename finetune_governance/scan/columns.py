@@ -10,7 +10,10 @@ values are counted up to ``DISTINCT_CAP``.
 
 A value on its own gives the NER model no context: it reads codes such as ``TKT-00001`` as
 a place or a person. A NER span (``PERSON``, ``LOCATION``, ``NRP``) holding a digit is
-therefore dropped in column values; names on their own ("Maria Garcia", "Berlin") are found.
+therefore dropped in column values, and a value with a digit and no space (an id, a code, a
+number) is not given to the NER model at all (pattern recognizers still read it); names on
+their own ("Maria Garcia", "Berlin") are found. In such a code, a phone number counts only
+when no letter lies outside it: ``TKT-01640`` is a ticket code, ``+14042147967`` a phone.
 """
 
 from __future__ import annotations
@@ -87,8 +90,16 @@ def not_scanned_limitation(skipped: Iterable[str]) -> list[str]:
     return [f"columns holding no text not scanned: {', '.join(names)}"] if names else []
 
 
-def _code_read_as_name(value: str, hit: Hit) -> bool:
-    return hit.entity_type in NER_TYPES and any(ch.isdigit() for ch in value[hit.start : hit.end])
+def _is_code(value: str) -> bool:
+    return not any(ch.isspace() for ch in value) and any(ch.isdigit() for ch in value)
+
+
+def _noise(value: str, hit: Hit) -> bool:
+    """A NER span holding a digit, or a phone number inside a code with letters around it."""
+    if hit.entity_type in NER_TYPES:
+        return any(ch.isdigit() for ch in value[hit.start : hit.end])
+    outside = value[: hit.start] + value[hit.end :]
+    return hit.entity_type == "PHONE_NUMBER" and _is_code(value) and any(ch.isalpha() for ch in outside)
 
 
 class ColumnTally:
@@ -106,9 +117,12 @@ class ColumnTally:
             self._distinct.update(hash(v) for v in distinct)
             if len(self._distinct) > DISTINCT_CAP:
                 self._distinct = None
+        codes = [v for v in distinct if _is_code(v)]
+        words = [v for v in distinct if not _is_code(v)]
+        spans = scanner.scan(words) + scanner.scan(codes, ner=False)
         found = {}
-        for value, value_hits in zip(distinct, to_hits(scanner.scan(distinct))):
-            value_hits = [h for h in value_hits if not _code_read_as_name(value, h)]
+        for value, value_hits in zip(words + codes, to_hits(spans)):
+            value_hits = [h for h in value_hits if not _noise(value, h)]
             if value_hits:
                 found[value] = value_hits
         none: list[Hit] = []

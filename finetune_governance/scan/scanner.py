@@ -46,13 +46,14 @@ class ScanSettings:
         return dict(self.score_thresholds).get(entity, self.score_threshold)
 
 
-def _ner_docs(analyzer, segments: list[str], settings: ScanSettings) -> list:
-    """Per segment, the spaCy doc with NER run, or None where the NER gate skips it."""
+def _ner_docs(analyzer, segments: list[str], settings: ScanSettings, *, ner: bool = True) -> list:
+    """Per segment, the spaCy doc with NER run, or None where the NER gate skips it (all
+    None without ``ner``)."""
     from .engine import NER_ENTITIES
     from .nergate import needs_ner
 
     docs: list = [None] * len(segments)
-    if not any(e in NER_ENTITIES for e in settings.entities):
+    if not ner or not any(e in NER_ENTITIES for e in settings.entities):
         return docs
     chosen = [i for i, s in enumerate(segments) if needs_ner(s)]
     nlp = analyzer.nlp_engine.nlp["en"]
@@ -143,12 +144,14 @@ def custom_entities(analyzer) -> frozenset[str]:
     )
 
 
-def analyse_segments(analyzer, segments: list[str], settings: ScanSettings) -> list[tuple[Span, ...]]:
+def analyse_segments(analyzer, segments: list[str], settings: ScanSettings, *,
+                     ner: bool = True) -> list[tuple[Span, ...]]:
     """Spans per segment: every recognizer of the analyzer (secrets included), pre-filtered,
     false positives removed.
 
     NLP artifacts are built only for segments some entity type can occur in; NER runs
-    only on segments the NER gate (``nergate.py``) lets through.
+    only on segments the NER gate (``nergate.py``) lets through, and not at all without
+    ``ner`` (the NER entity types then find nothing).
     """
     from .analyze import FastAnalyze
     from .engine import NER_MAPPING
@@ -158,7 +161,7 @@ def analyse_segments(analyzer, segments: list[str], settings: ScanSettings) -> l
     unconditioned = custom_entities(analyzer)
     analyze = FastAnalyze(analyzer)
     floor = min((settings.threshold_for(e) for e in settings.entities), default=settings.score_threshold)
-    for segment, doc in zip(segments, _ner_docs(analyzer, segments, settings)):
+    for segment, doc in zip(segments, _ner_docs(analyzer, segments, settings, ner=ner)):
         spans: list[Span] = []
         found = {NER_MAPPING.get(e.label_, e.label_) for e in doc.ents} if doc is not None else set()
         wanted = candidate_entities(segment, settings.entities, ner_found=found, unconditioned=unconditioned)
@@ -171,8 +174,9 @@ def analyse_segments(analyzer, segments: list[str], settings: ScanSettings) -> l
     return out
 
 
-def _worker(segments: list[str]) -> list[tuple[Span, ...]]:
-    return analyse_segments(_STATE["analyzer"], segments, _STATE["settings"])  # type: ignore[arg-type]
+def _worker(job: tuple[list[str], bool]) -> list[tuple[Span, ...]]:
+    segments, ner = job
+    return analyse_segments(_STATE["analyzer"], segments, _STATE["settings"], ner=ner)  # type: ignore[arg-type]
 
 
 class Scanner:
@@ -183,7 +187,7 @@ class Scanner:
         self.settings = settings
         self.workers = max(1, workers)
         self.cache_size = cache_size
-        self._cache: dict[str, tuple[Span, ...]] = {}
+        self._caches: dict[bool, dict[str, tuple[Span, ...]]] = {True: {}, False: {}}  # with NER, without
         self._pool = None
         self.segments_seen = 0
         self.segments_analysed = 0
@@ -200,34 +204,37 @@ class Scanner:
             self._pool.join()
             self._pool = None
 
-    def _analyse(self, segments: list[str]) -> list[tuple[Span, ...]]:
+    def _analyse(self, segments: list[str], *, ner: bool = True) -> list[tuple[Span, ...]]:
         if self.workers == 1 or len(segments) < PARALLEL_MIN_SEGMENTS:
-            return analyse_segments(self.analyzer, segments, self.settings)
+            return analyse_segments(self.analyzer, segments, self.settings, ner=ner)
         if self._pool is None:
             _STATE.update(analyzer=self.analyzer, settings=self.settings)
             self._pool = multiprocessing.get_context("fork").Pool(self.workers)
         size = max(64, -(-len(segments) // (self.workers * 4)))
         parts = [segments[i : i + size] for i in range(0, len(segments), size)]
-        return [spans for part in self._pool.map(_worker, parts) for spans in part]
+        return [spans for part in self._pool.map(_worker, [(p, ner) for p in parts]) for spans in part]
 
-    def scan(self, texts: Sequence[str], *, on_progress: Callable[[int], None] | None = None) -> list[list[Span]]:
-        """Per text, its spans ``(start, end, entity_type, score)`` in text offsets."""
+    def scan(self, texts: Sequence[str], *, on_progress: Callable[[int], None] | None = None,
+             ner: bool = True) -> list[list[Span]]:
+        """Per text, its spans ``(start, end, entity_type, score)`` in text offsets (without
+        ``ner``: no NER, so no ``PERSON``, ``LOCATION`` or ``NRP``)."""
+        cache = self._caches[ner]
         split = [split_segments(t) if t else [] for t in texts]
         new: dict[str, None] = {}
         for pieces in split:
             for _, segment in pieces:
                 self.segments_seen += 1
-                if segment not in self._cache:
+                if segment not in cache:
                     new[segment] = None
-        if len(self._cache) + len(new) > self.cache_size:
-            self._cache.clear()
+        if len(cache) + len(new) > self.cache_size:
+            cache.clear()
             new = {s: None for pieces in split for _, s in pieces}
         ordered = list(new)
-        self._cache.update(zip(ordered, self._analyse(ordered)))
+        cache.update(zip(ordered, self._analyse(ordered, ner=ner)))
         self.segments_analysed += len(ordered)
         result: list[list[Span]] = []
         for pieces in split:
-            spans = [(off + s, off + e, t, sc) for off, seg in pieces for s, e, t, sc in self._cache[seg]]
+            spans = [(off + s, off + e, t, sc) for off, seg in pieces for s, e, t, sc in cache[seg]]
             result.append(spans)
         if on_progress is not None:
             on_progress(len(texts))

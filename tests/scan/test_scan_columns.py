@@ -38,20 +38,22 @@ def _summaries(columns, scanner, gdpr_pii, chunk_records=20_000):
 
 
 def test_distinct_values_are_scanned_with_record_indices_across_chunks(scanner, gdpr_pii):
-    contact = ["", "maria.garcia@example.org", "TKT-00001", "maria.garcia@example.org", "Call 404-214-7967", "Maria Garcia"]
-    gender = ["female", "male", "female", "male", "female", "non-binary"]
+    contact = ["", "maria.garcia@example.org", "TKT-00001", "maria.garcia@example.org", "Call 404-214-7967", "Maria Garcia",
+               "TKT-01640", "+14042147967"]
+    gender = ["female", "male", "female", "male", "female", "non-binary", "male", "male"]
     found = _summaries([ColumnValues("contact", "other", contact), ColumnValues("gender", "sensitive_feature", gender)],
                        scanner, gdpr_pii, chunk_records=4)
     c = found["contact"]
     assert (c.role, c.method, c.handling) == ("other", "distinct values", "reported, not redacted")
-    assert c.records_scanned == 6 and c.distinct_values == 4 and c.records_with_pii == 4
+    assert c.records_scanned == 8 and c.distinct_values == 6 and c.records_with_pii == 5
     by_type = {e.entity_type: e for e in c.entities}
-    assert set(by_type) == {"EMAIL_ADDRESS", "PHONE_NUMBER", "PERSON"}  # the ticket code is not a place
+    assert set(by_type) == {"EMAIL_ADDRESS", "PHONE_NUMBER", "PERSON"}  # the ticket codes are not places or phones
+    assert [p.record for p in by_type["PHONE_NUMBER"].previews] == [4, 7]
     email = by_type["EMAIL_ADDRESS"]
     assert (email.count, email.records, email.action) == (2, 2, "report")
     assert [(p.record, p.preview) for p in email.previews] == [(1, "m****.******@*******.***"),
                                                                (3, "m****.******@*******.***")]
-    assert by_type["PHONE_NUMBER"].previews[0].record == 4 and by_type["PERSON"].previews[0].record == 5
+    assert by_type["PERSON"].previews[0].record == 5
     g = found["gender"]
     assert g.entities == [] and g.handling == "blocks the run" and g.distinct_values == 3
 
