@@ -66,7 +66,7 @@ def test_limitations_name_groups_without_data_scan_limits_and_dp_assumptions():
     assert "Not verified by the PII scan: PERSON: no spaCy model, names not detected" in limits
     assert "per training record" in limits and "Poisson sampling of records, which was used" in limits
     assert "| male | 42 | 0.7500 [0.6000, 0.8500] | 0.5000 [0.4000, 0.6000] |" in text
-    assert "n/a (excluded: 12 members, fewer than the minimum 30)" in text
+    assert "| n/a (excluded) | insufficient data: 12 members, fewer than the minimum 30 |" in text
     assert "Collect more data for gender groups male" in text
 
 
