@@ -13,7 +13,7 @@ from ..evidence import FeatureFairness, Finding, GroupMetrics, RunEvidence
 from ._model import audited_predictions
 from ._text import ci, fmt, readable, sig
 from .declarations import ground_text
-from .fairness_text import group_status, has_scoring, interval_label
+from .fairness_text import favourable_outcome, group_status, has_scoring, interval_label
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def _unequal_outcomes(ev: RunEvidence) -> Consideration | None:
         parity += f"; intervals: {label}"
     rules = _findings_of(ev, "fairness")
     return Consideration(
-        risk=f"Groups of {features} may be predicted '{a.favourable_label}' at different rates (an allocation "
+        risk=f"Groups of {features} may be predicted '{favourable_outcome(a)}' at different rates (an allocation "
              f"harm) or classified less accurately (a quality-of-service harm).",
         mitigation=f"Measured per group on {'the audited predictions' if audited_predictions(ev) else 'the held-out split'} ({parity})"
                    + (f"; checked by the policy ({_statuses(rules)})." if rules else "; no policy rule limits it."))
@@ -269,7 +269,7 @@ def groups_at_risk(ev: RunEvidence) -> list[GroupAtRisk]:
                         if has_scoring(f) else "")
                      + (f"; {'; '.join(status.void)}" if status.void else "")
                      + (f" (intervals: {label})" if label and g.ci else ""))
-            mitigation = (f"Not assessed against the ratios ({status.label}): {'; '.join(status.exclusions)}."
+            mitigation = (f"Reported, left out of the ratios: {'; '.join(status.exclusions)}."
                           if not g.in_ratios or g.status == "insufficient data" else
                           f"Assessed against the other groups of {f.feature}"
                           + (f" ({rules})." if rules else "; no policy rule limits it."))

@@ -41,6 +41,13 @@ def count(n: int) -> str:
     return f"{n:,}"
 
 
+def favourable_outcome(a: AssessmentEvidence | None) -> str | None:
+    """The assessment's favourable label, else the one its fairness tables used (a rule's own), else None."""
+    if a is None:
+        return None
+    return a.favourable_label or next((t.favourable_label for t in a.fairness if t.favourable_label), None)
+
+
 def interval_label(table: FeatureFairness | AssessmentEvidence) -> str | None:
     """'95% bootstrap interval, 1,000 resamples, seed 0', or None when no interval was computed."""
     if not table.n_boot:

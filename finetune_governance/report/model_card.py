@@ -184,12 +184,13 @@ def render_model_card(evidence: RunEvidence) -> str:
     facts = model_facts(evidence)
     a = evidence.assessment
     scoring = next((f for f in a.fairness if fairness_text.has_scoring(f)), None) if a else None
+    favourable = fairness_text.favourable_outcome(a)
     body = environment(html=False).get_template("model_card.md.j2").render(
         ev=evidence, facts=facts, dataset_name=dataset_name(evidence), licence=hub_licence(
             (evidence.declarations.declarations if evidence.declarations else {}).get("licence")),
         get_started=get_started(evidence, facts), base_model=base_model_text(evidence),
         considerations=ethical_considerations(evidence), limitations=limitations(evidence),
-        audit=audited_predictions(evidence), ft=fairness_text, scoring=scoring,
+        audit=audited_predictions(evidence), ft=fairness_text, scoring=scoring, favourable=favourable or "n/a",
         interval=fairness_text.interval_label(a.fairness[0] if a.fairness else a) if a else None,
         declared=declared_performance(evidence), no_fairness=no_fairness_text(evidence),
         rule_tables=fairness_text.rule_tables(evidence), datasheet_facts=card_declarations(evidence))
