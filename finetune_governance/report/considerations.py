@@ -162,10 +162,11 @@ def _unequal_outcomes(ev: RunEvidence) -> Consideration | None:
     if label:
         parity += f"; intervals: {label}"
     rules = _findings_of(ev, "fairness")
+    where = "the audited predictions" if audited_predictions(ev) else "the held-out split"
     return Consideration(
         risk=f"Groups of {features} may be predicted '{favourable_outcome(a)}' at different rates (an allocation "
              f"harm) or classified less accurately (a quality-of-service harm).",
-        mitigation=f"Measured per group on {'the audited predictions' if audited_predictions(ev) else 'the held-out split'} ({parity})"
+        mitigation=f"Measured per group on {where} ({parity})"
                    + (f"; checked by the policy ({_statuses(rules)})." if rules else "; no policy rule limits it."))
 
 

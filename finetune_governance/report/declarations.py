@@ -18,7 +18,8 @@ ART9_GROUNDS = {
 }
 #: declaration -> label for a reader (fields not named here show their key)
 LABELS = {
-    "schema_version": "Datasheet schema version", "name": "Name", "description": "Description", "purpose": "Purpose", "lawful_basis": "Lawful basis",
+    "schema_version": "Datasheet schema version", "name": "Name", "description": "Description",
+    "purpose": "Purpose", "lawful_basis": "Lawful basis",
     "consent": "Consent", "retention_days": "Retention (days)", "origin": "Origin", "licence": "Licence",
     "jurisdiction": "Jurisdiction", "transfers": "Transfers to", "data_subjects": "Data subjects",
     "contains_personal_data": "Contains personal data", "special_categories": "Special categories (GDPR Art. 9)",

@@ -109,7 +109,8 @@ def _exclusions(table: FeatureFairness, group: GroupMetrics) -> list[str]:
     elif group.status != "insufficient data":
         if table.exclude_unknown and _is_unknown(group.group):
             out.append("unknown category, counted but not in the ratios")
-        if table.exclude_below_share is not None and group.share is not None and group.share < table.exclude_below_share:
+        cut = table.exclude_below_share
+        if cut is not None and group.share is not None and group.share < cut:
             out.append(f"{percent(group.share)} of the records, under the {percent(table.exclude_below_share)} "
                        f"cut-off")
     return out or [group.reason or "not in the ratios"]
@@ -153,7 +154,8 @@ def settings_clauses(table: FeatureFairness) -> list[str]:
     if table.favourable_label is not None:
         out.append(f"favourable outcome '{table.favourable_label}'")
     if table.min_group_size is not None and table.min_group_size > 1:
-        out.append(f"groups under {count(table.min_group_size)} members: insufficient data, left out of every aggregate")
+        out.append(f"groups under {count(table.min_group_size)} members: insufficient data, left out of every "
+                   f"aggregate")
     if table.exclude_below_share is not None:
         out.append(f"groups under {percent(table.exclude_below_share)} of the records: counted, not in the ratios")
     if table.exclude_unknown:
@@ -218,7 +220,8 @@ def primary_rules(ev: RunEvidence) -> list[str]:
     return [str(r.get("id")) for r in ev.policy.rules if r.get("check") == "fairness" and str(r.get("id")) not in own]
 
 
-def checked_by(ev: RunEvidence, table: FeatureFairness, rule_ids: list[str], features: list[str]) -> dict[str, list[str]]:
+def checked_by(ev: RunEvidence, table: FeatureFairness, rule_ids: list[str],
+               features: list[str]) -> dict[str, list[str]]:
     """Aggregate -> the rules among ``rule_ids`` that check it on ``table`` (a rule reads a single
     feature it names, or every one when it names none; with ``intersections`` the cross of its
     features, or of all ``features`` declared)."""

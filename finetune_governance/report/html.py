@@ -50,6 +50,7 @@ def render_html(evidence: RunEvidence) -> str:
     eps = (charts.epsilon_curve(privacy.epsilon_curve, target=privacy.target_epsilon)
            if privacy and privacy.enabled else "")
     favourable = fairness_text.favourable_outcome(evidence.assessment)
-    return template.render(ev=evidence, favourable=favourable or "n/a", blocking=blocking, warnings=warnings, counts=counts, epsilon_chart=eps,
+    return template.render(ev=evidence, favourable=favourable or "n/a", blocking=blocking, warnings=warnings,
+                           counts=counts, epsilon_chart=eps,
                            fairness=_fairness(evidence), ft=fairness_text, declarations=declaration_rows(evidence),
                            audit_mode=audited_predictions(evidence))

@@ -168,7 +168,8 @@ def test_new_declarations_read_well(scoring_audit):
     assert values["high_risk_processing"].startswith("yes: the controller assessed the processing as likely")
     assert values["data_gaps"].startswith("Pacific Islander candidates are 1% of the sample")
     f1 = evidence["assessment"]["f1_macro"]
-    assert values["declared_performance"] == f"accuracy 0.45 (measured {sig(accuracy)}); macro F1 0.4 (measured {sig(f1)})"
+    assert values["declared_performance"] == (f"accuracy 0.45 (measured {sig(accuracy)}); "
+                                             f"macro F1 0.4 (measured {sig(f1)})")
     assert "Data gaps and how they are addressed (EU AI Act Art. 10(2)(h))" in section
     card = _read(scoring_audit, "model_card.md")
     assert "| Metric | Value | Declared in the datasheet |" in card

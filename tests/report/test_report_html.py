@@ -140,7 +140,8 @@ def test_impact_ratio_of_an_excluded_group_is_not_shown():
     assert "n/a (excluded)" in male_row and "1.0000" not in impact
     assert "no: 12 members, fewer than the minimum 30" in male_row  # why, beside the ratio it lacks
     groups = page[page.index('<table class="fairness"'):]
-    male = _text(groups[groups.index('<tr data-group="male"'):groups.index("</tr>", groups.index('<tr data-group="male"'))])
+    start = groups.index('<tr data-group="male"')
+    male = _text(groups[start:groups.index("</tr>", start)])
     assert "insufficient data 12 members, fewer than the minimum 30" in male  # the status column, with the reason
 
 
