@@ -31,6 +31,9 @@ class GovernedGroup(click.Group):
             raise
         except KeyboardInterrupt:
             raise _fail("interrupted", 130) from None
+        except BrokenPipeError:  # output piped into a reader that stopped early (e.g. `| head`)
+            sys.stderr.close()
+            raise click.exceptions.Exit(0) from None
         except Exception as exc:  # noqa: BLE001 - a crash must still be one line and fail closed
             if os.environ.get("FTG_DEBUG"):
                 raise

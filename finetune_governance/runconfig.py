@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import EXAMPLE_CONFIG, SAVED_CONFIG, RunConfig, load_config, load_saved_config
+from .config import EXAMPLE_CONFIG, SAVED_CONFIG, DataConfig, RunConfig, load_config, load_saved_config
 from .errors import UsageError
 
 
@@ -33,7 +33,16 @@ def build_config(
         if clashing:
             raise UsageError(f"--resume {resume}: the run's saved settings are used; drop {', '.join(clashing)}")
         return resume_config(resume)
-    config = load_config(config_path or EXAMPLE_CONFIG)
+    if config_path is None and not EXAMPLE_CONFIG.is_file():  # an installed wheel has no bundled example
+        if data is None:
+            raise UsageError("give --config RUN.yaml or --data FILE: the bundled example (examples/support_tickets) "
+                             "ships with the source checkout, not with an installed package")
+        sheet = datasheet or _default_datasheet(data)
+        if not sheet.is_file():
+            raise UsageError(f"--data {data}: no datasheet given and {sheet} not found; pass --datasheet PATH")
+        config = RunConfig(data=DataConfig(path=data, datasheet=sheet))
+    else:
+        config = load_config(config_path or EXAMPLE_CONFIG)
     data_cfg = config.data
     if data is not None:
         sheet = datasheet or _default_datasheet(data)

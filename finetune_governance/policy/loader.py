@@ -18,8 +18,9 @@ from ..yamlio import load_model_with_node, position, read_yaml
 from .plugin_rules import bind_plugin_rules
 from .schema import DisabledRule, Integrations, Policy, ResolvedPolicy, Rule
 
-#: bundled packs live in the repository's top-level ``policies/`` folder
-BUNDLED_DIR = Path(__file__).resolve().parents[2] / "policies"
+#: bundled packs are package data (``finetune_governance/packs``, also reachable in a source
+#: checkout as the top-level ``policies/`` link), so an installed wheel has them too
+BUNDLED_DIR = Path(__file__).resolve().parents[1] / "packs"
 
 
 def bundled_policies() -> dict[str, Path]:

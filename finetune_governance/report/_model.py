@@ -50,3 +50,10 @@ def hub_base_model(base: str) -> str | None:
     if base in KNOWN_BASE_MODELS:
         return KNOWN_BASE_MODELS[base]
     return base if _HUB_ID.fullmatch(base) else None
+
+
+def audited_predictions(ev: RunEvidence) -> bool:
+    """True for `governed-finetune audit`: predictions made outside the tool were assessed; no model
+    was trained, loaded or seen."""
+    return ev.training is None and (ev.config.get("mode") == "audit"
+                                    or (ev.assessment is not None and "train" not in ev.stages_run))

@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..evidence import FeatureFairness, Finding, GroupMetrics, RunEvidence
+from ._model import audited_predictions
 from ._text import ci, fmt, readable, sig
+from .declarations import ground_text
+from .fairness_text import favourable_outcome, group_status, has_scoring, interval_label
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,22 @@ def _statuses(findings: list[Finding]) -> str:
     return "; ".join(f"rule {f.rule_id}: {f.status}" for f in findings)
 
 
-def impact_text(group: GroupMetrics, digits: int = 4) -> str:
+def impact_text(feature: FeatureFairness, group: GroupMetrics, digits: int = 4) -> str:
     """A group's impact ratio, or why it has none ('n/a (excluded: <reason>)')."""
     if not group.in_ratios:
-        return f"n/a (excluded: {group.reason or group.status})"
+        return f"n/a (excluded: {'; '.join(group_status(feature, group).exclusions)})"
     return fmt(group.impact_ratio, digits)
+
+
+def no_fairness_text(ev: RunEvidence) -> str:
+    """Why the assessment holds no fairness table, or '' when it holds one."""
+    a = ev.assessment
+    if a is None or a.fairness:
+        return ""
+    if a.favourable_label is None:
+        return ("Group fairness was not assessed: no favourable outcome was named (favourable_label in the "
+                "datasheet, or params.favourable_label on a fairness rule) and no policy rule asks for it.")
+    return "No sensitive feature was declared, so per-group results were not measured."
 
 
 def _personal_data(ev: RunEvidence) -> Consideration:
@@ -55,9 +69,10 @@ def _personal_data(ev: RunEvidence) -> Consideration:
     subjects = f" about {readable(d.get('data_subjects'))}" if d.get("data_subjects") else ""
     if scan is None:
         declared = d.get("contains_personal_data")
+        data = "the data the predictions are about" if audited_predictions(ev) else "the training data"
         return Consideration(
-            risk=(f"The datasheet declares personal data{subjects} in the training data" if declared else
-                  "The training data may hold personal data") + "; no PII scan ran in this run.",
+            risk=(f"The datasheet declares personal data{subjects} in {data}" if declared else
+                  f"{data[0].upper()}{data[1:]} may hold personal data") + "; no PII scan ran in this run.",
             mitigation="None in this run: nothing was scanned or redacted (`governed-finetune scan` checks a "
                        "dataset).")
     if scan.records_with_pii == 0:
@@ -90,9 +105,12 @@ def _special_categories(ev: RunEvidence) -> Consideration | None:
         return None
     consent = d.get("consent") or {}
     explicit = consent.get("explicit") if isinstance(consent, dict) else None
+    ground = d.get("special_category_ground")
     return Consideration(
         risk=f"The datasheet declares special-category data: {readable(d.get('special_categories'))}.",
-        mitigation=f"Explicit consent declared: {readable(explicit, none='not declared')}"
+        mitigation=(f"Ground relied on: {ground_text(ground)}. " if ground else
+                    "No GDPR Art. 9(2) ground is declared. ")
+                   + f"Explicit consent declared: {readable(explicit, none='not declared')}"
                    + (f" (records: {consent.get('reference')})" if isinstance(consent, dict)
                       and consent.get("reference") else "") + ".")
 
@@ -122,6 +140,12 @@ def _unequal_outcomes(ev: RunEvidence) -> Consideration | None:
     if a is None:
         return None
     if not a.fairness:
+        if a.favourable_label is None:
+            return Consideration(
+                risk="Outcomes may differ across groups of people; no favourable outcome was named, so this run "
+                     "did not measure it.",
+                mitigation="None in this run: name the favourable outcome (datasheet favourable_label) and declare "
+                           "the sensitive features to assess per-group results.")
         return Consideration(
             risk="Outcomes may differ across groups of people; no sensitive feature was declared, so this run "
                  "did not measure it.",
@@ -129,13 +153,20 @@ def _unequal_outcomes(ev: RunEvidence) -> Consideration | None:
                        "to assess per-group results.")
     features = ", ".join(f.feature for f in a.fairness)
     parity = "; ".join(f"{f.feature}: demographic parity ratio {fmt(f.demographic_parity_ratio)}"
-                       f"{ci(f.ci.get('demographic_parity_ratio'))}, accuracy difference {fmt(f.accuracy_difference)}"
+                       f"{ci(f.ci.get('demographic_parity_ratio'))}"
+                       + (f", scoring-rate impact ratio {fmt(f.scoring_rate_impact_ratio)}"
+                          f"{ci(f.ci.get('scoring_rate_impact_ratio'))}" if has_scoring(f) else "")
+                       + f", accuracy difference {fmt(f.accuracy_difference)}{ci(f.ci.get('accuracy_difference'))}"
                        for f in a.fairness)
+    label = interval_label(a.fairness[0])
+    if label:
+        parity += f"; intervals: {label}"
     rules = _findings_of(ev, "fairness")
+    where = "the audited predictions" if audited_predictions(ev) else "the held-out split"
     return Consideration(
-        risk=f"Groups of {features} may be predicted '{a.favourable_label}' at different rates (an allocation "
+        risk=f"Groups of {features} may be predicted '{favourable_outcome(a)}' at different rates (an allocation "
              f"harm) or classified less accurately (a quality-of-service harm).",
-        mitigation=f"Measured per group on the held-out split ({parity})"
+        mitigation=f"Measured per group on {where} ({parity})"
                    + (f"; checked by the policy ({_statuses(rules)})." if rules else "; no policy rule limits it."))
 
 
@@ -150,6 +181,8 @@ def _use_case(ev: RunEvidence) -> Consideration:
     facts = [f"declared lawful basis: {readable(d.get('lawful_basis'), none='not declared')}"]
     if d.get("dpia_reference"):
         facts.append(f"DPIA: {readable(d.get('dpia_reference'))}")
+    if d.get("high_risk_processing") is not None:
+        facts.append(f"high-risk processing (GDPR Art. 35(1)): {readable(d.get('high_risk_processing'))}")
     if d.get("retention_days") is not None:
         facts.append(f"retention: {readable(d.get('retention_days'))} days")
     return Consideration(risk=risk, mitigation=f"Use only for the declared purpose, with a person reviewing "
@@ -163,25 +196,38 @@ def ethical_considerations(ev: RunEvidence) -> list[Consideration]:
 
 
 def insufficient_groups(feature: FeatureFairness) -> list[GroupMetrics]:
-    """Groups reported but left out of the ratios (too few members, an undefined rate, or excluded)."""
-    return [g for g in feature.groups if g.status != "ok" or not g.in_ratios]
+    """Groups reported but left out of the ratios (too few members, or excluded)."""
+    return [g for g in feature.groups if g.status == "insufficient data" or not g.in_ratios]
 
 
 def limitations(ev: RunEvidence) -> list[str]:
     """Known limits of the figures, of the PII scan and of the privacy guarantee."""
     out: list[str] = []
     a, scan, p = ev.assessment, ev.scan, ev.privacy
+    d = ev.declarations.declarations if ev.declarations else {}
     if ev.stopped_early:
         out.append(f"The run stopped early: {ev.stopped_early}.")
+    if audited_predictions(ev):
+        out.append("This audit saw only the predictions: the model, its training data and its training are not "
+                   "recorded, so nothing here shows how the model was built or what it memorised.")
+    if d.get("data_gaps"):
+        out.append(f"Data gaps declared in the datasheet: {readable(d.get('data_gaps'))}")
     if a is not None:
-        out.append(f"Figures come from one held-out split of {a.test_records} records"
-                   + (f"; intervals are {a.n_boot}-sample bootstrap intervals." if a.n_boot else
+        label = interval_label(a.fairness[0]) if a.fairness else interval_label(a)
+        where = (f"{a.test_records} audited predictions" if audited_predictions(ev) else
+                 f"one held-out split of {a.test_records} records")
+        out.append(f"Figures come from {where}"
+                   + (f"; intervals: {label}." if label else
                       "; no intervals were recorded, so small differences may be noise."))
         for f in a.fairness:
             thin = insufficient_groups(f)
             if thin:
                 out.append(f"{f.feature}: groups left out of the ratios: "
-                           + "; ".join(f"{g.group} ({g.reason or g.status})" for g in thin) + ".")
+                           + "; ".join(f"{g.group} ({'; '.join(group_status(f, g).exclusions)})" for g in thin) + ".")
+            void = [g for g in f.groups if g.void_metrics and g.status != "insufficient data"]
+            if void:
+                out.append(f"{f.feature}: figures void for some groups: "
+                           + "; ".join(f"{g.group} ({'; '.join(group_status(f, g).void)})" for g in void) + ".")
     if scan is not None:
         out.append(f"The PII scan (Presidio {scan.presidio_version}, score threshold {sig(scan.score_threshold)}) "
                    f"looks only for: {', '.join(scan.entities_scanned)}; other personal data is not detected, and "
@@ -209,14 +255,23 @@ def groups_at_risk(ev: RunEvidence) -> list[GroupAtRisk]:
     rules = _statuses(_findings_of(ev, "fairness"))
     out = []
     for f in a.fairness:
+        label = interval_label(f)
         for g in f.groups:
-            figures = [(name, getattr(g, attr), g.ci.get(attr)) for name, attr in (
-                (f"selection rate ('{a.favourable_label}')", "selection_rate"), ("accuracy", "accuracy"),
-                ("true positive rate", "true_positive_rate"), ("false positive rate", "false_positive_rate"))]
-            shown = [f"{name} {fmt(value)}{ci(interval)}" for name, value, interval in figures if value is not None]
+            figures = [(name, attr) for name, attr in (
+                (f"selection rate ('{f.favourable_label or a.favourable_label}')", "selection_rate"),
+                ("accuracy", "accuracy"), ("true positive rate", "true_positive_rate"),
+                ("false positive rate", "false_positive_rate"), ("scoring rate", "scoring_rate"))]
+            shown = [f"{name} {fmt(getattr(g, attr))}{ci(g.ci.get(attr))}" for name, attr in figures
+                     if getattr(g, attr) is not None and attr not in g.void_metrics]
+            status = group_status(f, g)
             harms = (f"{g.count} members; " + ", ".join(shown or ["no rates recorded"])
-                     + f"; impact ratio {impact_text(g)}")
-            mitigation = (f"Not assessed against the ratios: {g.reason or g.status}." if not g.in_ratios else
+                     + f"; impact ratio {impact_text(f, g)}"
+                     + (f"; scoring-rate impact ratio {fmt(g.scoring_rate_impact_ratio) if g.in_ratios else 'n/a'}"
+                        if has_scoring(f) else "")
+                     + (f"; {'; '.join(status.void)}" if status.void else "")
+                     + (f" (intervals: {label})" if label and g.ci else ""))
+            mitigation = (f"Reported, left out of the ratios: {'; '.join(status.exclusions)}."
+                          if not g.in_ratios or g.status == "insufficient data" else
                           f"Assessed against the other groups of {f.feature}"
                           + (f" ({rules})." if rules else "; no policy rule limits it."))
             out.append(GroupAtRisk(group=f"{f.feature}={g.group}", harms=harms, mitigation=mitigation))

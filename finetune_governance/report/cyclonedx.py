@@ -9,7 +9,8 @@ import uuid
 
 from .. import __version__
 from ..evidence import AssessmentEvidence, RunEvidence
-from ._model import model_facts
+from . import fairness_text
+from ._model import audited_predictions, model_facts
 from ._text import display_path, fmt
 from .considerations import ethical_considerations, groups_at_risk, limitations
 from .model_card import dataset_name
@@ -38,24 +39,51 @@ def _metric(kind: str, value: float | None, slice_: str | None = None, ci: list[
 
 
 def _performance(a: AssessmentEvidence) -> list[dict]:
+    """Overall metrics, each group's rates (void ones left out) and ratios (groups in the ratios
+    only), each table's aggregates, membership inference; intervals as recorded."""
     metrics = [_metric("accuracy", a.accuracy, "overall"), _metric("f1_macro", a.f1_macro, "overall"),
                _metric("balanced_accuracy", a.balanced_accuracy, "overall"), _metric("roc_auc", a.roc_auc, "overall"),
                _metric("expected_calibration_error", a.expected_calibration_error, "overall")]
+    metrics += [_metric("f1", value, f"class={c}") for c, value in a.per_class_f1.items()]
     for f in a.fairness:
         for g in f.groups:
             where = f"{f.feature}={g.group}"
-            metrics += [_metric("accuracy", g.accuracy, where, g.ci.get("accuracy")),
-                        _metric("selection_rate", g.selection_rate, where, g.ci.get("selection_rate")),
-                        _metric("true_positive_rate", g.true_positive_rate, where, g.ci.get("true_positive_rate")),
-                        _metric("false_positive_rate", g.false_positive_rate, where, g.ci.get("false_positive_rate"))]
-        for name in ("demographic_parity_ratio", "demographic_parity_difference", "accuracy_difference",
-                     "equalized_odds_difference", "impact_ratio"):
+            metrics += [_metric(m, getattr(g, m), where, g.ci.get(m)) for m in fairness_text.rates_of(f)
+                        if m not in g.void_metrics]
+            if g.in_ratios:
+                metrics.append(_metric("impact_ratio", g.impact_ratio, where))
+                if fairness_text.has_scoring(f):
+                    metrics.append(_metric("scoring_rate_impact_ratio", g.scoring_rate_impact_ratio, where))
+        for name in fairness_text.aggregates_of(f):
             metrics.append(_metric(name, getattr(f, name), f.feature, f.ci.get(name)))
     if a.membership:
         metrics += [_metric("membership_inference_auc", a.membership.auc, "training members vs held-out"),
                     _metric("membership_inference_tpr_at_1pct_fpr", a.membership.tpr_at_1pct_fpr,
                             "training members vs held-out")]
     return [m for m in metrics if m is not None]
+
+
+def _interval_properties(a: AssessmentEvidence) -> list[dict]:
+    """What the confidence intervals are, per set of tables that share a label; the tables rules
+    computed with their own settings, by rule."""
+    by_label: dict[str, list[str]] = {}
+    for f in a.fairness:
+        label = fairness_text.interval_label(f)
+        if label:
+            by_label.setdefault(label, []).append(f.feature)
+    props = [{"name": "finetune-governance:confidence_interval", "value": f"{label} (slices of {', '.join(features)})"}
+             for label, features in by_label.items()]
+    for rule_id, tables in a.fairness_by_rule.items():
+        for f in tables:
+            summary = "; ".join(f"{name} {fmt(getattr(f, key))}{_ci_text(f.ci.get(key))}"
+                                for key, name in fairness_text.aggregates_of(f).items() if getattr(f, key) is not None)
+            props.append({"name": f"finetune-governance:fairness_by_rule:{rule_id}:{f.feature}",
+                          "value": f"{'; '.join(fairness_text.settings_clauses(f))}. {summary}"})
+    return props
+
+
+def _ci_text(interval: list[float] | None) -> str:
+    return f" [{fmt(interval[0])}, {fmt(interval[1])}]" if interval else ""
 
 
 def _considerations(ev: RunEvidence) -> dict:
@@ -88,7 +116,8 @@ def _model(ev: RunEvidence, dataset_name: str) -> dict:
         "type": "machine-learning-model", "bom-ref": "model", "name": f"{dataset_name}-classifier",
         "version": ev.run_id,
         "description": (f"{facts.task_name or 'Classifier'} fine-tuned from {ev.training.base_model} "
-                        if ev.training else "Classifier assessed from its predictions ")
+                        if ev.training else "Classifier audited from its predictions (the model itself was not seen) "
+                        if audited_predictions(ev) else "Classifier (training did not run) ")
                        + f"under policy {ev.policy.name} {ev.policy.version} (run {ev.run_id}); verdict {ev.verdict}",
         "properties": _props(run_id=ev.run_id, verdict=ev.verdict, policy=ev.policy.name,
                              policy_sha256=ev.policy.sha256),
@@ -112,7 +141,11 @@ def _model(ev: RunEvidence, dataset_name: str) -> dict:
         card["considerations"] = considerations
     card["properties"] = _props(
         epsilon=ev.privacy.epsilon if ev.privacy else None, delta=ev.privacy.delta if ev.privacy else None,
-        noise_multiplier=ev.privacy.noise_multiplier if ev.privacy else None)
+        noise_multiplier=ev.privacy.noise_multiplier if ev.privacy else None,
+        favourable_label=ev.assessment.favourable_label if ev.assessment else None,
+        score_source=ev.assessment.score_source if ev.assessment else None)
+    if ev.assessment:
+        card["properties"] += _interval_properties(ev.assessment)
     if not card["properties"]:
         del card["properties"]
     model["modelCard"] = card

@@ -21,9 +21,10 @@ _ASSESSMENT = {"accuracy": 1, "f1_macro": 1, "balanced_accuracy": 1, "precision_
 _PRIVACY = {"epsilon": -1, "delta": -1, "noise_multiplier": 0, "sample_rate": 0, "steps": 0, "max_grad_norm": 0,
             "target_epsilon": 0}
 _FEATURE = {"demographic_parity_ratio": 1, "demographic_parity_difference": -1, "accuracy_difference": -1,
-            "equalized_odds_difference": -1, "equal_opportunity_difference": -1, "impact_ratio": 1}
+            "equalized_odds_difference": -1, "equal_opportunity_difference": -1, "impact_ratio": 1,
+            "scoring_rate_impact_ratio": 1}
 _GROUP = {"accuracy": 1, "selection_rate": 0, "true_positive_rate": 1, "false_positive_rate": -1, "impact_ratio": 1,
-          "count": 0, "status": 0}
+          "count": 0, "status": 0, "scoring_rate": 0, "scoring_rate_impact_ratio": 1, "in_ratios": 0}
 _MEMBERSHIP = {"auc": -1, "tpr_at_1pct_fpr": -1}
 _STATUS_RANK = {"pass": 3, "waived": 2, "warn": 2, "fail": 0, "error": 0, "not_run": 0}
 

@@ -10,9 +10,11 @@ import yaml
 
 from ..evidence import RunEvidence
 from ._env import environment
-from ._model import KNOWN_BASE_MODELS, TORCHVISION_PREFIX, ModelFacts, hub_base_model, model_facts
+from . import fairness_text
+from ._model import KNOWN_BASE_MODELS, TORCHVISION_PREFIX, ModelFacts, audited_predictions, hub_base_model, model_facts
 from ._text import display_path
-from .considerations import ethical_considerations, impact_text, limitations
+from .considerations import ethical_considerations, limitations, no_fairness_text
+from .declarations import card_declarations, declared_performance
 
 #: licence ids the Hugging Face Hub accepts in ``license`` (lower case; SPDX ids where one exists)
 HUB_LICENCES = frozenset("""
@@ -63,12 +65,15 @@ def card_metadata(evidence: RunEvidence) -> dict:
     meta: dict = {}
     if facts.modality == "text" and evidence.dataset and evidence.dataset.language:
         meta["language"] = [evidence.dataset.language]
-    meta.update(hub_licence(declarations.get("licence")))
+    # an audit never sees the model, so the data's licence says nothing about it
+    meta.update({"license": "unknown"} if audited_predictions(evidence) else hub_licence(declarations.get("licence")))
     if facts.library:
         meta["library_name"] = facts.library
     if facts.task:
         meta["pipeline_tag"] = facts.task
     tags = ["finetune-governance", _slug(f"policy-{evidence.policy.name}"), f"verdict-{evidence.verdict}"]
+    if audited_predictions(evidence):
+        tags.append("predictions-audit")
     if facts.kind == "torchvision":
         tags.append("torchvision")
     if evidence.privacy and evidence.privacy.enabled:
@@ -173,12 +178,20 @@ def base_model_text(evidence: RunEvidence) -> str:
 
 def render_model_card(evidence: RunEvidence) -> str:
     """The card: YAML front matter, then the Hugging Face template's and Model Cards for Model
-    Reporting's sections, a privacy section, and the policy's findings."""
+    Reporting's sections, a privacy section, and the policy's findings. An audit of predictions
+    (no training) says what it saw and nothing about the model it did not."""
     front = yaml.safe_dump(card_metadata(evidence), sort_keys=False, allow_unicode=True)
     facts = model_facts(evidence)
+    a = evidence.assessment
+    scoring = next((f for f in a.fairness if fairness_text.has_scoring(f)), None) if a else None
+    favourable = fairness_text.favourable_outcome(a)
     body = environment(html=False).get_template("model_card.md.j2").render(
         ev=evidence, facts=facts, dataset_name=dataset_name(evidence), licence=hub_licence(
             (evidence.declarations.declarations if evidence.declarations else {}).get("licence")),
         get_started=get_started(evidence, facts), base_model=base_model_text(evidence),
-        considerations=ethical_considerations(evidence), limitations=limitations(evidence), impact=impact_text)
+        considerations=ethical_considerations(evidence), limitations=limitations(evidence),
+        audit=audited_predictions(evidence), ft=fairness_text, scoring=scoring, favourable=favourable or "n/a",
+        interval=fairness_text.interval_label(a.fairness[0] if a.fairness else a) if a else None,
+        declared=declared_performance(evidence), no_fairness=no_fairness_text(evidence),
+        rule_tables=fairness_text.rule_tables(evidence), datasheet_facts=card_declarations(evidence))
     return f"---\n{front}---\n\n{body}"

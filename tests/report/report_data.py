@@ -181,3 +181,75 @@ def image_evidence(**updates) -> "RunEvidence":
     evidence.training = evidence.training.model_copy(update={
         "base_model": "torchvision:resnet18", "architecture": "ResNet", "head": "fc", "max_length": 224})
     return evidence.model_copy(update=updates)
+
+
+#: a screening datasheet with the declarations the EU AI Act and GDPR packs read
+SCORING_DATASHEET = """schema_version: 1
+name: screening
+description: Screening scores of an AEDT (synthetic test data).
+purpose: Bias audit of an automated employment decision tool.
+lawful_basis: legitimate_interests
+origin: Historical screening decisions exported from the AEDT (synthetic for this test)
+licence: proprietary
+jurisdiction: US-NY
+data_subjects: [candidates]
+contains_personal_data: true
+special_categories: [racial or ethnic origin]
+special_category_ground: "9(2)(g)"
+high_risk_processing: true
+dpia_reference: DPIA-2026-04
+data_gaps: Pacific Islander candidates are 1% of the sample; their ratios are not computed.
+declared_performance: {accuracy: 0.45, f1_macro: 0.4}
+favourable_label: selected
+columns: {text: text, label: label, sensitive_features: [sex, race_ethnicity]}
+"""
+
+#: the NYC LL144 scoring pack plus a rule with its own group settings (its own tables)
+SCORING_POLICY = """schema_version: 1
+name: scoring-report-test
+title: NYC LL144 scoring with a stricter parity rule
+version: "0.1"
+extends: [nyc-ll144-scoring]
+rules:
+  - id: test.parity-large-groups
+    title: Selection rates are similar across groups of 50 or more
+    cites: ["internal"]
+    severity: warn
+    check: fairness
+    params: {metric: demographic_parity_ratio, min: 0.8, min_group_size: 50, n_boot: 200, ci_level: 0.9}
+"""
+
+
+def write_scored_predictions(path: Path, n: int = 1200, seed: int = 11) -> Path:
+    """Scores of an outside model: men score higher; Pacific Islander candidates (1%) never have the
+    favourable true label (their TPR is void) and are under the 2% cut-off; 4% have no sex recorded."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        sex = rng.choices(["female", "male", ""], [0.48, 0.48, 0.04])[0]
+        race = rng.choices(["White", "Black", "Asian", "Pacific Islander"], [0.5, 0.3, 0.19, 0.01])[0]
+        score = rng.random() + (0.15 if sex == "male" else 0.0)
+        label = "rejected" if race == "Pacific Islander" else rng.choice(["selected", "rejected"])
+        rows.append({"label": label, "prediction": "selected" if score > 0.6 else "rejected",
+                     "score": f"{score:.6f}", "sex": sex, "race_ethnicity": race})
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="session")
+def scoring_audit(tmp_path_factory) -> Path:
+    """A real `governed-finetune audit` of outside scores under the NYC LL144 scoring pack plus a rule
+    with its own group settings; returns the run folder."""
+    from finetune_governance.assess.audit import AuditRequest, audit
+
+    root = tmp_path_factory.mktemp("scoring_audit")
+    predictions = write_scored_predictions(root / "scores.csv")
+    (root / "datasheet.yaml").write_text(SCORING_DATASHEET, encoding="utf-8")
+    (root / "policy.yaml").write_text(SCORING_POLICY, encoding="utf-8")
+    outcome = audit(AuditRequest(policy=root / "policy.yaml", predictions=predictions,
+                                 datasheet=root / "datasheet.yaml", output=root / "reports", run_id="scoring",
+                                 command="pytest scoring audit"))
+    return outcome.report_dir

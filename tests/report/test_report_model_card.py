@@ -66,7 +66,7 @@ def test_limitations_name_groups_without_data_scan_limits_and_dp_assumptions():
     assert "Not verified by the PII scan: PERSON: no spaCy model, names not detected" in limits
     assert "per training record" in limits and "Poisson sampling of records, which was used" in limits
     assert "| male | 42 | 0.7500 [0.6000, 0.8500] | 0.5000 [0.4000, 0.6000] |" in text
-    assert "n/a (excluded: 12 members, fewer than the minimum 30)" in text
+    assert "| n/a (excluded) | insufficient data: 12 members, fewer than the minimum 30 |" in text
     assert "Collect more data for gender groups male" in text
 
 
@@ -160,3 +160,13 @@ def test_get_started_code_loads_a_dp_trained_hugging_face_image_model(tmp_path, 
     assert "fix_for_dp" in code
     scope = _run_snippet(code, tmp_path, monkeypatch)
     assert tuple(scope["probabilities"].shape) == (1, 2)
+
+
+def test_a_run_stopped_before_training_says_why_not_that_it_audited_predictions():
+    evidence = hand_built_evidence(training=None, privacy=None, assessment=None,
+                                   stopped_early="the PII scan found blocked entity types (US_SSN)",
+                                   stages_run=["declare", "scan"])
+    text = render_model_card(evidence)
+    assert "- The model was not trained in this run: the PII scan found blocked entity types (US_SSN)." in text
+    assert "predictions only" not in text and "audit" not in text.split("## Model details")[1].split("##")[0]
+    assert "finetune-governance 0.1.0 (git commit" in text  # the software versions, even without training
