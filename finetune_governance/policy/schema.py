@@ -150,7 +150,8 @@ class PiiParams(StrictModel):
     max_residual_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="Highest share of records with PII left after redaction.")
     recognizers: list[RecognizerSpec] = Field(default_factory=list, description="Custom recognizers (e.g. employee ids).")
     countries: list[str] | None = Field(
-        default=None, description="ISO 3166 alpha-2 codes whose country-specific recognizers load (default: all)."
+        default=None, description="ISO 3166 alpha-2 codes (gb = Presidio's uk): every predefined recognizer of these "
+                                  "countries loads; default: Presidio's default set."
     )
 
     @field_validator("countries")

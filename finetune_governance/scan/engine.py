@@ -112,10 +112,14 @@ def build_analyzer(
         nlp_engine = NerOnlySpacyNlpEngine(models=[{"lang_code": "en", "model_name": model}],
                                            ner_model_configuration=ner_configuration())
         nlp_engine.load()
+        limitations.append(f"PERSON, LOCATION and NRP come from a statistical NER model ({model}): its recall is "
+                           "below 100%, so a name it misses stays in the text; lower-case names are the usual miss")
     else:
         nlp_engine = unloaded_nlp_engine()
         nlp_engine.nlp = {"en": spacy.blank("en")}
         limitations.append("NER-based entities (PERSON, LOCATION, NRP) not scanned: no spaCy model installed")
+    limitations.append("only English text is analysed; identifiers in other languages or formats no recognizer "
+                       "knows (free-text descriptions of a person, rare local id numbers) are not detected")
     from ..plugins import plugin_host
 
     # every recognizer, the core's (Presidio's predefined ones, written dates, secrets, the
