@@ -7,6 +7,7 @@ the ledger before it runs; checkpoints are written each epoch and on SIGTERM.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
@@ -153,6 +154,16 @@ class _Sigterm:
             signal.signal(signal.SIGTERM, self.previous)
 
 
+@contextlib.contextmanager
+def _released(setup):
+    """Undo what DP attached to the model (book-keeping's layer classes) when training ends."""
+    try:
+        yield
+    finally:
+        if setup is not None:
+            setup.release()
+
+
 def train_classifier(
     model,
     dataset,
@@ -246,7 +257,7 @@ def train_classifier(
     started = time.perf_counter()
     stop_reason = f"completed {settings.epochs} epoch(s)"
     stopping = False
-    with _Sigterm() as sigterm:
+    with _Sigterm() as sigterm, _released(setup):
         while state.epoch < settings.epochs and not stopping:
             if rng is not None:  # resuming: replay the sampler to where the checkpoint was
                 sampler_gen.set_state(rng["gen_epoch_start"])
