@@ -67,7 +67,7 @@ class _LayerNormFn(torch.autograd.Function):
         batch, width = g.shape[0], g.shape[-1]
         per_weight = per_bias = None
         if ctx.needs_input_grad[1]:
-            per_weight = (g * ((x - mean) * rstd)).reshape(batch, -1, width).sum(1)
+            per_weight = torch.sub(x, mean).mul_(rstd).mul_(g).reshape(batch, -1, width).sum(1)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             per_bias = g.reshape(batch, -1, width).sum(1)
         ctx.slot.keep(per_weight, per_bias)

@@ -17,6 +17,8 @@ scales by the expected batch size and accounts.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import torch
 import torch.nn as nn
 
@@ -66,6 +68,10 @@ def _inner(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vecdot(x.reshape(x.shape[0], -1), y.reshape(y.shape[0], -1))
 
 
+def _storage(t: torch.Tensor) -> int:
+    return t.untyped_storage().data_ptr()
+
+
 def _flat(t: torch.Tensor, batch: int, where: str) -> torch.Tensor:
     """``t`` as [batch, T, features] in float32 (T = product of the middle axes); token ids as [batch, T]."""
     if t.dim() == 0 or t.shape[0] != batch:
@@ -80,6 +86,7 @@ class _Slot:
     def __init__(self, name: str, module: nn.Module, book: "BookKeeping") -> None:
         self.name, self.module, self.book = name, module, book
         self.calls: list[tuple] = []
+        self.g_owned = False  # no other layer holds this slot's output gradient: it may be scaled in place
 
     def keep(self, *tensors) -> None:
         if not self.book.recording:
@@ -91,6 +98,11 @@ class _Slot:
         """The calls of this backward pass joined along the sequence axis (one call: as is)."""
         parts = [[_flat(t, batch, self.name) for t in call] for call in self.calls]
         return tuple(torch.cat(ts, dim=1) if len(ts) > 1 else ts[0] for ts in zip(*parts))
+
+    def gradients(self) -> list[torch.Tensor]:
+        """The output gradients this slot keeps for ``write``."""
+        g = getattr(self, "g", None)
+        return [] if g is None else [g]
 
     def _set(self, param, grad: torch.Tensor) -> None:
         grad = grad.to(param.dtype)
@@ -124,9 +136,11 @@ class _LinearSlot(_Slot):
         if weight.requires_grad:
             if self.per_sample is not None:
                 grad = torch.einsum("b,boi->oi", clip, self.per_sample)
-            else:  # scale whichever of a, g is narrower, then one matrix product as autograd would
+            else:  # scale g (in place when no other layer holds it) or the narrower of a, g; one product
                 a, g = self.a, self.g
-                if a.shape[-1] < g.shape[-1]:
+                if self.g_owned and g.is_contiguous():
+                    g = g.mul_(clip[:, None, None])
+                elif a.shape[-1] < g.shape[-1]:
                     a = a * clip[:, None, None]
                 else:
                     g = g * clip[:, None, None]
@@ -150,12 +164,10 @@ class _EmbeddingSlot(_Slot):
         return _inner(grams.of(g), same.to(g.dtype))
 
     def write(self, clip: torch.Tensor) -> None:
-        weight = self.module.weight
+        weight, pad = self.module.weight, self.module.padding_idx
         scaled = self.g * clip[:, None, None]
-        if self.valid is not None:
-            scaled = scaled * self.valid[:, :, None]
-        grad = torch.zeros(weight.shape, dtype=scaled.dtype, device=scaled.device)
-        grad.index_add_(0, self.ids.reshape(-1), scaled.reshape(-1, scaled.shape[-1]))
+        grad = torch.ops.aten.embedding_dense_backward(scaled, self.ids, weight.shape[0],
+                                                       -1 if pad is None else pad, False)
         self._set(weight, grad)
         self.ids = self.g = self.valid = None
 
@@ -242,7 +254,9 @@ class BookKeeping:
         del grams
         norms = norm2.sqrt()
         clip = (self.max_grad_norm / (norms + CLIP_EPS)).clamp(max=1.0)
+        held = Counter(_storage(t) for slot in active for t in slot.gradients())
         for slot in active:
+            slot.g_owned = all(held[_storage(t)] == 1 for t in slot.gradients())
             slot.write(clip)
         for p in self.params:
             if p.grad is None:  # a trainable layer this batch did not reach
