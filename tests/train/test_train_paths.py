@@ -83,3 +83,29 @@ def test_resume_refuses_a_checkpoint_of_another_plan(tiny_bert, token_data, tmp_
         train_classifier(model, token_data, settings=_settings(tmp_path, plan="other", resume=True), privacy=None)
     with pytest.raises(CheckpointError, match="no checkpoint"):
         train_classifier(model, token_data, settings=_settings(tmp_path / "none", resume=True), privacy=None)
+
+
+@pytest.mark.parametrize("dp", [None, DP])
+def test_the_seed_makes_a_cpu_run_reproducible(tiny_bert, token_data, dp):
+    from finetune_governance.train.device import seed_everything
+
+    def run(seed: int):
+        seed_everything(seed)  # as the run's train stage does before loading the model
+        model, _ = load_text_classifier(tiny_bert, labels=["a", "b"], freeze="embeddings")
+        result = train_classifier(model, token_data, settings=_settings(epochs=2, seed=seed), privacy=dp)
+        return result, {n: p.detach().clone() for n, p in model.named_parameters()}
+
+    (first, a), (second, b), (other, c) = run(5), run(5), run(6)
+    assert first.loss_per_epoch == second.loss_per_epoch and first.epsilon_curve == second.epsilon_curve
+    assert all(torch.equal(a[n], b[n]) for n in a)
+    assert not all(torch.equal(a[n], c[n]) for n in a)
+
+
+def test_unknown_text_model_is_one_clear_error(tmp_path):
+    from finetune_governance.errors import ModelError
+    from finetune_governance.train import resolve_text_model
+
+    with pytest.raises(ModelError, match="'no-such-model': not a local folder"):
+        resolve_text_model("no-such-model")
+    with pytest.raises(ModelError, match="config.json not found"):
+        resolve_text_model(str(tmp_path))
