@@ -93,7 +93,11 @@ class BKEmbedding(nn.Embedding):
 class BKLayerNorm(nn.LayerNorm):
     def forward(self, x):
         slot = _slot(self)
-        return super().forward(x) if slot is None else _LayerNormFn.apply(x, self.weight, self.bias, self.eps, slot)
+        if slot is None:
+            return super().forward(x)
+        if torch.is_autocast_enabled(x.device.type):
+            x = x.float()  # autocast runs layer_norm in float32; the native kernel it calls here is not cast
+        return _LayerNormFn.apply(x, self.weight, self.bias, self.eps, slot)
 
 
 SWAPS: dict[type, type] = {nn.Linear: BKLinear, nn.Embedding: BKEmbedding, nn.LayerNorm: BKLayerNorm}

@@ -127,3 +127,44 @@ def test_backward_outside_the_private_loss_fails_loudly(tiny_bert):
     logits, labels = text_forward(model, _padded_batch(), "cpu")
     with pytest.raises(RuntimeError, match="outside the private loss"):
         nn.functional.cross_entropy(logits, labels).backward()
+
+
+@pytest.mark.parametrize("kind", ["bert", "roberta"])
+def test_text_forward_numbers_positions_as_the_model_does(kind):
+    """The per-example position ids equal the model's own (RoBERTa counts from its padding index)."""
+    from transformers import BertConfig, BertForSequenceClassification, RobertaConfig, RobertaForSequenceClassification
+
+    torch.manual_seed(0)
+    shape = dict(vocab_size=2000, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+                 max_position_embeddings=40, pad_token_id=1 if kind == "roberta" else 0)
+    model = (RobertaForSequenceClassification(RobertaConfig(**shape)) if kind == "roberta"
+             else BertForSequenceClassification(BertConfig(**shape))).eval()
+    ids, mask, labels = _padded_batch()
+    ids = torch.where(mask.bool(), ids, torch.full_like(ids, shape["pad_token_id"]))
+    ours, _ = text_forward(model, (ids, mask, labels), "cpu")
+    length = int(mask.sum(1).max())
+    theirs = model(input_ids=ids[:, :length], attention_mask=mask[:, :length]).logits
+    assert torch.allclose(ours, theirs, atol=1e-6)
+
+
+def test_autocast_path_runs_and_matches_float32():
+    """The book-keeping layers under bf16 autocast (CPU here, CUDA on a GPU): same clipped sum within bf16 precision."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(BertConfig(vocab_size=2000, hidden_size=32, num_hidden_layers=2,
+                                                     num_attention_heads=2, intermediate_size=64,
+                                                     hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0))
+    batch = _padded_batch()
+    grads = {}
+    for bf16 in (False, True):
+        copy_ = copy.deepcopy(model)
+        book = BookKeeping(copy_, max_grad_norm=0.5)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits, labels = text_forward(copy_, batch, "cpu")
+        BookKeepingCriterion(book)(logits.float(), labels).backward()
+        grads[bf16] = {n: p.grad for n, p in copy_.named_parameters()}
+        assert all(g.dtype == torch.float32 for g in grads[bf16].values())
+    for name, exact in grads[False].items():
+        if exact.norm() > 1e-4:  # (key biases have no gradient: softmax ignores a shift)
+            assert (grads[True][name] - exact).norm() <= 0.05 * exact.norm(), name
