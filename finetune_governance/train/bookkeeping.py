@@ -6,7 +6,7 @@ compute: ``sum_i c_i g_i`` over the samples i of a batch, ``g_i`` the per-sample
 trainable parameters and ``c_i = min(1, C / (||g_i|| + 1e-6))``, C the clipping norm.
 
 The backward pass computes input gradients only (``bk_layers``); each layer keeps its input
-``a`` and output gradient ``g``. Afterwards each sample's squared norm is summed over layers:
+``a`` and output gradient ``g`` (batch axis first, as Opacus' ``batch_first=True``). Afterwards each sample's squared norm is summed over layers:
 for a Linear layer by the ghost norm ``<a a^T, g g^T>`` over the sequence axis (T x T Gram
 matrices), or from the materialised per-sample gradient where that is cheaper (T^2 > d_in d_out);
 for an Embedding by the Gram matrix of ``g`` restricted to positions with equal token ids.
@@ -55,11 +55,11 @@ class _Grams:
 
     def of(self, x: torch.Tensor) -> torch.Tensor:
         key = (x.data_ptr(), tuple(x.shape), tuple(x.stride()), x.dtype)
-        for k, gram in self.items:
+        for k, _, gram in self.items:
             if k == key:
                 return gram
         gram = torch.bmm(x, x.transpose(1, 2))
-        self.items = [*self.items[-(self.size - 1):], (key, gram)]
+        self.items = [*self.items[-(self.size - 1):], (key, x, gram)]  # holding x: its address is not reused
         return gram
 
 
@@ -75,8 +75,9 @@ def _storage(t: torch.Tensor) -> int:
 def _flat(t: torch.Tensor, batch: int, where: str) -> torch.Tensor:
     """``t`` as [batch, T, features] in float32 (T = product of the middle axes); token ids as [batch, T]."""
     if t.dim() == 0 or t.shape[0] != batch:
-        raise ModelError(f"book-keeping DP: layer {where} saw a leading axis of {t.shape[0] if t.dim() else 0} for a batch of {batch}; "
-                         f"every layer input needs the batch axis first (for BERT pass per-example position_ids)")
+        lead = t.shape[0] if t.dim() else 0
+        raise ModelError(f"book-keeping DP: layer {where} saw a leading axis of {lead} for a batch of {batch}; every "
+                         f"layer input needs the batch axis first (for BERT pass per-example position_ids)")
     return t.reshape(batch, -1, t.shape[-1]).float() if t.is_floating_point() else t.reshape(batch, -1)
 
 
