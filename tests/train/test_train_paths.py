@@ -109,3 +109,19 @@ def test_unknown_text_model_is_one_clear_error(tmp_path):
         resolve_text_model("no-such-model")
     with pytest.raises(ModelError, match="config.json not found"):
         resolve_text_model(str(tmp_path))
+
+
+def test_evidence_lets_an_auditor_recompute_epsilon(tiny_bert, token_data):
+    """Epsilon from the evidence fields alone, with Opacus' accountant and nothing of ours."""
+    from opacus.accountants import create_accountant
+
+    from finetune_governance.train.records import privacy_evidence
+
+    model, _ = load_text_classifier(tiny_bert, labels=["a", "b"], freeze="embeddings")
+    result = train_classifier(model, token_data, settings=_settings(epochs=2), privacy=DP, max_epsilon=4.0)
+    record = privacy_evidence(DP, result, replaced_modules=[]).model_dump(mode="json")
+    assert record["grad_sample_mode"] == "bookkeeping" and record["poisson_sampling"] is True
+    accountant = create_accountant(mechanism=record["accountant"])
+    accountant.history = [(h["noise_multiplier"], h["sample_rate"], h["steps"]) for h in record["history"]]
+    assert sum(h["steps"] for h in record["history"]) == record["steps"] == 12
+    assert round(accountant.get_epsilon(delta=record["delta"]), 6) == record["epsilon"] <= 4.0
