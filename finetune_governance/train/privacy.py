@@ -198,13 +198,8 @@ def _make_bookkeeping(engine, model, optimizer, loader, *, settings: PrivacySett
         generator=noise_generator, secure_mode=False)
     private_optimizer.attach_step_hook(engine.accountant.get_optimizer_hook_fn(sample_rate=sample_rate))
     book = BookKeeping(model, max_grad_norm=settings.max_grad_norm)
-
-    def release() -> None:
-        book.release()
-        private_optimizer.close()
-
     return PrivateSetup(engine, model, private_optimizer, BookKeepingCriterion(book), private_loader, "bookkeeping",
-                        release=release)
+                        release=book.release)
 
 
 def noise_only_step(optimizer) -> None:
