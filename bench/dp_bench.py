@@ -3,7 +3,7 @@
 Each (case, mode) runs in fresh subprocesses on the same model, the same fixed batches, the same
 AdamW optimizer and the same number of torch threads. Time: median seconds per step over
 ``--steps`` timed steps after two warm-up steps (the first allocates AdamW's state), default
-allocator. Memory, in a second subprocess on a CPU with glibc's mmap threshold at 128 KiB
+allocator; DP draws its noise from a generator of its own, as the training loop does. Memory, in a second subprocess on a CPU with glibc's mmap threshold at 128 KiB
 (``MALLOC_MMAP_THRESHOLD_``), so freed tensors go back to the OS and the peak RSS tracks live
 memory rather than heap fragmentation: ``peak_mb`` is the process's peak RSS, ``step_mb`` its
 rise over the RSS after model load and DP setup (activations, gradients, optimizer state,
@@ -90,7 +90,7 @@ def measure(case: str, mode: str, steps: int, device: str, threads: int) -> dict
     loader = DataLoader(data, batch_size=BATCH)
     used = mode
     if mode != "nonprivate":
-        setup = make_private(model, optimizer, loader, noise_multiplier=1.0,
+        setup = make_private(model, optimizer, loader, noise_multiplier=1.0, noise_generator=torch.Generator().manual_seed(1),
                              settings=PrivacySettings(target_epsilon=8.0, delta=1e-5, max_grad_norm=1.0,
                                                       grad_sample_mode=mode))
         model, optimizer, criterion, used = setup.model, setup.optimizer, setup.criterion, setup.grad_sample_mode
