@@ -137,12 +137,12 @@ class _LinearSlot(_Slot):
         if weight.requires_grad:
             if self.per_sample is not None:
                 grad = torch.einsum("b,boi->oi", clip, self.per_sample)
-            else:  # scale g (in place when no other layer holds it) or the narrower of a, g; one product
+            else:  # scale the narrower of a, g (g in place when no other layer holds it); one product
                 a, g = self.a, self.g
-                if self.g_owned and g.is_contiguous():
-                    g = g.mul_(clip[:, None, None])
-                elif a.shape[-1] < g.shape[-1]:
+                if a.shape[-1] < g.shape[-1]:
                     a = a * clip[:, None, None]
+                elif self.g_owned and g.is_contiguous():
+                    g = g.mul_(clip[:, None, None])
                 else:
                     g = g * clip[:, None, None]
                 grad = g.reshape(-1, g.shape[-1]).t().mm(a.reshape(-1, a.shape[-1]))
