@@ -1,18 +1,28 @@
-"""DP-SGD cost: seconds per step and peak memory, non-private vs Opacus hooks vs ghost clipping.
+"""DP-SGD cost: seconds per step and peak memory, non-private vs each DP mode (hooks, ghost, bookkeeping).
 
-Each (case, mode) runs in a fresh subprocess on the same model and the same fixed batches;
-peak memory is the rise of ``ru_maxrss`` during the timed steps over the level after model
-load and one warm-up step (CPU), or ``torch.cuda.max_memory_allocated`` on a GPU.
-``--utility`` also fine-tunes MiniLM on the bundled example with and without DP (epsilon 8).
+Each (case, mode) runs in fresh subprocesses on the same model, the same fixed batches, the same
+AdamW optimizer and the same number of torch threads. Time: median seconds per step over
+``--steps`` timed steps after two warm-up steps (the first allocates AdamW's state), default
+allocator; DP draws its noise from a generator of its own, as the training loop does.
+Memory, in a second subprocess (first round only) on a CPU with glibc's mmap threshold at
+128 KiB (``MALLOC_MMAP_THRESHOLD_``), so freed tensors go back to the OS and the peak RSS tracks
+live memory rather than heap fragmentation: ``peak_mb`` is the process's peak RSS, ``step_mb`` its
+rise over the RSS after model load and DP setup (activations, gradients, optimizer state,
+per-sample buffers, noise). On a GPU: ``torch.cuda.max_memory_allocated``. The non-private
+resnet18 keeps its BatchNorm layers (what one would train without DP); DP modes train the
+GroupNorm model that ``ModuleValidator.fix`` makes. ``--rounds N`` repeats every case with the
+mode order reversed each round and keeps each mode's fastest median, to damp other load.
 The last line printed is a JSON object with every figure and the DP/non-private ratios.
 
-    python bench/dp_bench.py [--steps 3] [--cases minilm-64-frozen,...] [--utility]
+    python bench/dp_bench.py [--steps 5] [--cases minilm-64-frozen,...] [--modes nonprivate,bookkeeping]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import time
@@ -28,18 +38,26 @@ CASES = {
     "minilm-128-head-only": dict(kind="text", seq=128, freeze="all_but_head"),
     "resnet18-64": dict(kind="image", size=64, freeze="none"),
 }
-MODES = ("nonprivate", "hooks", "ghost")
+MODES = ("nonprivate", "hooks", "ghost", "bookkeeping")
 BATCH = 32
+WARMUP = 2
+MMAP_THRESHOLD = "131072"
 
 
 def _rss_mb() -> float:
+    """Current resident set size (MiB)."""
+    with open("/proc/self/statm", encoding="ascii") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def measure(case: str, mode: str, steps: int, device: str) -> dict:
-    """One (case, mode) in this process: seconds per step (mean of ``steps``) and peak memory."""
+def measure(case: str, mode: str, steps: int, device: str, threads: int) -> dict:
+    """One (case, mode) in this process: per-step seconds, peak memory and its rise over setup."""
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
@@ -48,6 +66,7 @@ def measure(case: str, mode: str, steps: int, device: str) -> dict:
     from finetune_governance.train.privacy import PrivacySettings, fix_for_dp, make_private
 
     warnings.simplefilter("ignore")
+    torch.set_num_threads(threads)
     torch.manual_seed(0)
     spec = CASES[case]
     if spec["kind"] == "text":
@@ -72,11 +91,12 @@ def measure(case: str, mode: str, steps: int, device: str) -> dict:
     loader = DataLoader(data, batch_size=BATCH)
     used = mode
     if mode != "nonprivate":
-        setup = make_private(model, optimizer, loader, noise_multiplier=1.0,
+        setup = make_private(model, optimizer, loader, noise_multiplier=1.0, noise_generator=torch.Generator().manual_seed(1),
                              settings=PrivacySettings(target_epsilon=8.0, delta=1e-5, max_grad_norm=1.0,
                                                       grad_sample_mode=mode))
         model, optimizer, criterion, used = setup.model, setup.optimizer, setup.criterion, setup.grad_sample_mode
     batches = [data[i * BATCH:(i + 1) * BATCH] for i in range(4)]
+    cuda = device.startswith("cuda")
 
     def step(batch) -> None:
         optimizer.zero_grad(set_to_none=True)
@@ -85,22 +105,48 @@ def measure(case: str, mode: str, steps: int, device: str) -> dict:
         loss = criterion(logits.float(), labels)
         loss.backward()
         optimizer.step()
+        if cuda:
+            torch.cuda.synchronize()
 
-    step(batches[0])  # warm-up
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
+    base = torch.cuda.memory_allocated() / 2**20 if cuda else _rss_mb()
+    if cuda:
         torch.cuda.reset_peak_memory_stats()
-    base = _rss_mb()
-    started = time.perf_counter()
-    for i in range(steps):
+    for i in range(WARMUP):
         step(batches[i % 4])
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    seconds = (time.perf_counter() - started) / steps
-    peak = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else _rss_mb()
-    return {"case": case, "mode": mode, "used_mode": used, "seconds_per_step": round(seconds, 4),
-            "peak_mb": round(peak, 1), "peak_rise_mb": round(peak - (0 if device.startswith("cuda") else base), 1),
+    times = []
+    for i in range(steps):
+        started = time.perf_counter()
+        step(batches[(WARMUP + i) % 4])
+        times.append(time.perf_counter() - started)
+    peak = torch.cuda.max_memory_allocated() / 2**20 if cuda else _peak_rss_mb()
+    return {"case": case, "mode": mode, "used_mode": used, "seconds_per_step": round(statistics.median(times), 4),
+            "seconds_mean": round(statistics.fmean(times), 4), "peak_mb": round(peak, 1),
+            "step_mb": round(peak - base, 1),
             "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad)}
+
+
+def _child(case: str, mode: str, steps: int, device: str, threads: int, *, memory: bool) -> dict:
+    env = dict(os.environ)
+    if memory:
+        env["MALLOC_MMAP_THRESHOLD_"] = MMAP_THRESHOLD
+    done = subprocess.run([sys.executable, __file__, "--child", case, mode, "--steps", str(steps), "--device", device,
+                           "--threads", str(threads)], capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        return {"case": case, "mode": mode, "error": (done.stderr.strip().splitlines() or ["?"])[-1][:300]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_case(case: str, mode: str, steps: int, device: str, threads: int, *, memory: bool) -> dict:
+    """Time in one child (default allocator); memory in another (CPU: mmap threshold) unless ``memory`` is off."""
+    row = _child(case, mode, steps, device, threads, memory=False)
+    if "error" in row or not memory or device.startswith("cuda"):
+        return row
+    mem = _child(case, mode, 2, device, threads, memory=True)
+    if "error" in mem:
+        return {**row, "memory_error": mem["error"]}
+    row["default_malloc_peak_mb"] = row["peak_mb"]
+    row.update(peak_mb=mem["peak_mb"], step_mb=mem["step_mb"])
+    return row
 
 
 def utility(limit: int, epochs: int, device: str) -> dict:
@@ -136,46 +182,75 @@ def utility(limit: int, epochs: int, device: str) -> dict:
     return out
 
 
+def ratios_of(rows: list[dict], cases: list[str]) -> dict:
+    """DP / non-private ratios per case and mode: time (median step), peak memory, step memory."""
+    out = {}
+    for case in cases:
+        by = {r["mode"]: r for r in rows if r["case"] == case and "error" not in r}
+        base = by.get("nonprivate")
+        if base is None:
+            continue
+        for mode in MODES[1:]:
+            if mode in by:
+                out[f"{case}/{mode}"] = {
+                    "used_mode": by[mode]["used_mode"],
+                    "time": round(by[mode]["seconds_per_step"] / base["seconds_per_step"], 3),
+                    "peak_memory": round(by[mode]["peak_mb"] / base["peak_mb"], 3),
+                    "step_memory": round(by[mode]["step_mb"] / max(base["step_mb"], 1.0), 3)}
+    return out
+
+
+def _fastest(rows: list[dict]) -> list[dict]:
+    """Per (case, mode): the fastest round's time, the first round's memory (rounds damp other load)."""
+    best: dict[tuple, dict] = {}
+    for r in rows:
+        key = (r["case"], r["mode"])
+        if "error" in r:
+            best.setdefault(key, r)
+        elif key not in best or "error" in best[key]:
+            best[key] = dict(r)
+        elif r["seconds_per_step"] < best[key]["seconds_per_step"]:
+            best[key].update(seconds_per_step=r["seconds_per_step"], seconds_mean=r["seconds_mean"], round=r["round"])
+    return list(best.values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3, help="timed steps per (case, mode)")
+    parser.add_argument("--steps", type=int, default=5, help="timed steps per (case, mode), after 2 warm-up steps")
     parser.add_argument("--cases", default="minilm-64-frozen,minilm-64-full,minilm-128-frozen,minilm-128-full,resnet18-64")
     parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--rounds", type=int, default=1, help="repeat all modes per case, order reversed each round")
+    parser.add_argument("--no-memory", action="store_true", help="skip the separate memory runs")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads in every run (0: torch's default here)")
     parser.add_argument("--utility", action="store_true", help="also measure accuracy at epsilon 8 vs non-private")
     parser.add_argument("--utility-limit", type=int, default=1500)
     parser.add_argument("--utility-epochs", type=int, default=3)
     parser.add_argument("--child", nargs=2, metavar=("CASE", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    import torch
+
     from finetune_governance.train.device import pick_device
 
     device = pick_device(args.device)
+    threads = args.threads or torch.get_num_threads()
     if args.child:
-        print(json.dumps(measure(args.child[0], args.child[1], args.steps, device)))
+        print(json.dumps(measure(args.child[0], args.child[1], args.steps, device, threads)))
         return
+    cases, modes = args.cases.split(","), args.modes.split(",")
+    load_start = [round(x, 2) for x in os.getloadavg()]
     rows = []
-    for case in args.cases.split(","):
-        for mode in args.modes.split(","):
-            done = subprocess.run([sys.executable, __file__, "--child", case, mode, "--steps", str(args.steps),
-                                   "--device", device], capture_output=True, text=True)
-            if done.returncode != 0:
-                rows.append({"case": case, "mode": mode, "error": done.stderr.strip().splitlines()[-1][:300]})
-            else:
-                rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    ratios = {}
-    for case in args.cases.split(","):
-        by = {r["mode"]: r for r in rows if r["case"] == case and "error" not in r}
-        if "nonprivate" in by:
-            for mode in ("hooks", "ghost"):
-                if mode in by:
-                    ratios[f"{case}/{mode}"] = {
-                        "time": round(by[mode]["seconds_per_step"] / by["nonprivate"]["seconds_per_step"], 3),
-                        "peak_memory": round(by[mode]["peak_mb"] / by["nonprivate"]["peak_mb"], 3)}
-    import torch
-
-    summary = {"benchmark": "dp_bench", "device": device, "threads": torch.get_num_threads(), "batch": BATCH,
-               "steps": args.steps, "results": rows, "ratios": ratios}
+    for case in cases:
+        for r in range(args.rounds):
+            for mode in (modes if r % 2 == 0 else modes[::-1]):
+                rows.append({**run_case(case, mode, args.steps, device, threads, memory=not args.no_memory and r == 0),
+                             "round": r})
+                print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    best = _fastest(rows)
+    summary = {"benchmark": "dp_bench", "device": device, "threads": threads, "batch": BATCH, "steps": args.steps,
+               "warmup": WARMUP, "rounds": args.rounds, "load_average_start": load_start,
+               "load_average_end": [round(x, 2) for x in os.getloadavg()], "results": best,
+               "ratios": ratios_of(best, cases)}
     if args.utility:
         summary["utility"] = utility(args.utility_limit, args.utility_epochs, device)
     print(json.dumps(summary))

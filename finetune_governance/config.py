@@ -57,7 +57,10 @@ class TrainingConfig(_Strict):
     seed: int = 13
     test_size: float = Field(default=0.2, gt=0, lt=1, description="Share of records held out for assessment.")
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    grad_sample_mode: Literal["ghost", "hooks"] = Field(default="ghost", description="Opacus per-sample gradient mode.")
+    grad_sample_mode: Literal["bookkeeping", "ghost", "hooks"] = Field(
+        default="bookkeeping", description="Per-sample clipping under DP: book-keeping (one backward pass; models "
+        "whose trainable layers are Linear, Embedding, LayerNorm), Opacus ghost clipping or hooks; a model the "
+        "mode cannot train falls back to ghost, then hooks.")
     accountant: Literal["rdp", "prv"] = "rdp"
     delta: float | None = Field(default=None, gt=0, lt=1, description="DP delta; default 1/(10 N).")
     scheduler: Literal["constant", "linear"] = Field(default="constant", description="Learning-rate schedule.")

@@ -30,7 +30,8 @@ class ImageRun:
     test_records: int
 
 
-def build_image_model(model: str, *, weights: Path | None, classes: list[str], freeze: str, dp: bool):
+def build_image_model(model: str, *, weights: Path | None, classes: list[str], freeze: str, dp: bool,
+                      freeze_layers: int = 0):
     """(model, head name, normalisation stats or None, source hash, DP-replaced modules) for
     ``torchvision:<name>`` or a Hugging Face image-classifier folder, frozen as asked."""
     from ..data.fingerprint import sha256_file, sha256_tree
@@ -46,7 +47,7 @@ def build_image_model(model: str, *, weights: Path | None, classes: list[str], f
     replaced: list[str] = []
     if dp:
         net, replaced = fix_for_dp(net)
-    freeze_image_model(net, freeze, head=head)
+    freeze_image_model(net, freeze, head=head, freeze_layers=freeze_layers)
     return net, head, stats, source_hash, replaced
 
 
@@ -57,6 +58,7 @@ def fine_tune_images(
     weights: Path | None = None,
     image_size: int = 224,
     freeze: str = "none",
+    freeze_layers: int = 0,
     settings: TrainSettings,
     privacy: PrivacySettings | None = None,
     test_size: float = 0.2,
@@ -74,7 +76,8 @@ def fine_tune_images(
     seed_everything(settings.seed)
     data = scan_image_folder(Path(data_dir))
     net, head, stats, source_hash, replaced = build_image_model(model, weights=weights, classes=data.classes,
-                                                                freeze=freeze, dp=privacy is not None)
+                                                                freeze=freeze, dp=privacy is not None,
+                                                                freeze_layers=freeze_layers)
     labels = [str(t) for t in data.targets]
     split = split_indices(labels, test_size=test_size, seed=settings.seed)
     train_idx, validation = split.train, None

@@ -42,17 +42,15 @@ def load_image_table(root: Path, *, text_column: str, label_column: str, sensiti
 def check_model(config) -> None:
     """Fail on a model that cannot serve the data (unknown name, missing weights, text model on images)
     before a run writes anything."""
-    from .images import TORCHVISION_PREFIX, _read_weights, torchvision_names
+    from .images import NO_LAYERS_TO_FREEZE, TORCHVISION_PREFIX, _read_weights, torchvision_arch
     from .models import resolve_text_model
 
     base = config.model.base
     if is_image_data(config.data.path):
         if base.startswith(TORCHVISION_PREFIX):
-            arch = base.removeprefix(TORCHVISION_PREFIX)
-            names = torchvision_names()
-            if arch not in names:
-                close = [n for n in names if n.startswith(arch[:4])][:6] or names[:6]
-                raise ModelError(f"model '{base}': unknown torchvision architecture; try one of: {', '.join(close)}")
+            torchvision_arch(base)
+            if config.model.freeze_layers:
+                raise ModelError(NO_LAYERS_TO_FREEZE.format(n=config.model.freeze_layers))
         elif not (Path(base) / "config.json").is_file():
             raise ModelError(f"model '{base}': data {config.data.path} is an image folder; pass --model "
                              f"torchvision:<name> (e.g. torchvision:resnet18) or a Hugging Face image-classifier folder")
@@ -87,7 +85,8 @@ def train_images(files: list[str], labels: list[str], *, classes: list[str], con
     dp = privacy_settings(privacy, config, len(files))
     progress.stage(f"Loading image model {config.model.base}")
     net, head, stats, source_hash, replaced = build_image_model(
-        config.model.base, weights=config.model.weights, classes=classes, freeze=config.model.freeze, dp=dp is not None)
+        config.model.base, weights=config.model.weights, classes=classes, freeze=config.model.freeze, dp=dp is not None,
+        freeze_layers=config.model.freeze_layers)
     kw = {"stats": stats} if stats else {}
     size = config.model.image_size
 
@@ -137,7 +136,8 @@ def train_images(files: list[str], labels: list[str], *, classes: list[str], con
 
     evidence = TrainingEvidence(
         base_model=config.model.base, base_model_sha256=source_hash, architecture=type(net).__name__,
-        parameters_total=total, parameters_trainable=trainable, frozen=config.model.freeze, device=device,
+        parameters_total=total, parameters_trainable=trainable, device=device,
+        frozen=config.model.freeze + (f" + first {config.model.freeze_layers} layers" if config.model.freeze_layers else ""),
         epochs=settings.epochs, steps=result.steps, batch_size=settings.batch_size,
         learning_rate=settings.learning_rate, max_length=size, seed=settings.seed,
         loss_per_epoch=result.loss_per_epoch, stop_reason=result.stop_reason, seconds=result.seconds,

@@ -14,6 +14,8 @@ from ..errors import DataError, ModelError
 
 TORCHVISION_PREFIX = "torchvision:"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
+NO_LAYERS_TO_FREEZE = ("freeze_layers={n}: torchvision models have no encoder layers to freeze; use freeze: "
+                       "all_but_head, or a Hugging Face image-classifier folder")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -24,6 +26,16 @@ def torchvision_names() -> list[str]:
     import torchvision.models as tvm
 
     return sorted(list_models(module=tvm))
+
+
+def torchvision_arch(name: str) -> str:
+    """The architecture in ``torchvision:<name>``; a clear error when torchvision has none by that name."""
+    arch = name.removeprefix(TORCHVISION_PREFIX)
+    names = torchvision_names()
+    if arch not in names:
+        close = [n for n in names if n.startswith(arch[:4])][:6] or names[:6]
+        raise ModelError(f"model '{name}': unknown torchvision architecture; try one of: {', '.join(close)}")
+    return arch
 
 
 def _read_weights(path: Path) -> dict:
@@ -71,11 +83,7 @@ def load_torchvision_classifier(name: str, *, num_classes: int, weights: Path | 
     Returns (model, head module name)."""
     from torchvision.models import get_model
 
-    arch = name.removeprefix(TORCHVISION_PREFIX)
-    names = torchvision_names()
-    if arch not in names:
-        close = [n for n in names if n.startswith(arch[:4])][:6] or names[:6]
-        raise ModelError(f"model '{name}': unknown torchvision architecture; try one of: {', '.join(close)}")
+    arch = torchvision_arch(name)
     state = _read_weights(weights) if weights is not None else None
     model = get_model(arch, weights=None)
     if state is not None:
@@ -111,9 +119,19 @@ def load_hf_image_classifier(path: Path, *, labels: list[str]):
     return model, stats
 
 
-def freeze_image_model(model, freeze: str, *, head: str) -> None:
-    """'all_but_head' freezes every parameter outside the head; 'none' and 'embeddings' leave all trainable
-    (a CNN has no embeddings)."""
+def freeze_image_model(model, freeze: str, *, head: str, freeze_layers: int = 0) -> None:
+    """'all_but_head' freezes every parameter outside the head. A Hugging Face image classifier
+    (ViT, ...) also takes 'embeddings' (patch and position embeddings) and ``freeze_layers`` (the
+    first N encoder layers), as text models do; a torchvision CNN has neither: 'embeddings' leaves it
+    all trainable and ``freeze_layers`` is refused."""
+    from .models import apply_freeze
+
+    hf_base = getattr(model, getattr(model, "base_model_prefix", ""), None) if hasattr(model, "config") else None
+    if hf_base is None and freeze_layers:
+        raise ModelError(NO_LAYERS_TO_FREEZE.format(n=freeze_layers))
+    if hf_base is not None and freeze != "all_but_head":
+        apply_freeze(model, freeze, freeze_layers=freeze_layers)
+        return
     if freeze == "all_but_head":
         for name, param in model.named_parameters():
             param.requires_grad_(name.startswith(head + "."))

@@ -7,6 +7,7 @@ the ledger before it runs; checkpoints are written each epoch and on SIGTERM.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
@@ -75,16 +76,28 @@ def text_forward(model, batch, device: str):
     """(logits, labels) for a batch of (input_ids, attention_mask, labels).
 
     Explicit per-example ``position_ids`` (the BERT position-embedding fix: the shared
-    [1, L] buffer has no batch dimension for per-sample gradients)."""
-    import torch
-
+    [1, L] buffer has no batch dimension for per-sample gradients), numbered as the model
+    numbers them itself (RoBERTa-style embeddings: from the padding index)."""
     input_ids, attention_mask, labels = batch
     length = max(int(attention_mask.sum(dim=1).max()) if attention_mask.numel() else 1, 1)
     input_ids = input_ids[:, :length].contiguous().to(device)
     attention_mask = attention_mask[:, :length].contiguous().to(device)
-    position_ids = torch.arange(length, device=device).unsqueeze(0).expand(input_ids.shape[0], length).contiguous()
-    out = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids)
+    out = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=_position_ids(model, input_ids))
     return getattr(out, "logits", out), labels.to(device)
+
+
+def _position_ids(model, input_ids):
+    """[batch, length] position ids: 0..L-1, or the embeddings' own numbering where they define one."""
+    import torch
+
+    inner = unwrap(model)
+    base = getattr(inner, getattr(inner, "base_model_prefix", ""), inner)
+    embeddings = getattr(base, "embeddings", None)
+    numbered = getattr(embeddings, "create_position_ids_from_input_ids", None)
+    if numbered is not None and getattr(embeddings, "padding_idx", None) is not None:
+        return numbered(input_ids, embeddings.padding_idx)
+    length = input_ids.shape[1]
+    return torch.arange(length, device=input_ids.device).unsqueeze(0).expand(input_ids.shape[0], length).contiguous()
 
 
 def image_forward(model, batch, device: str):
@@ -151,6 +164,16 @@ class _Sigterm:
     def __exit__(self, *exc) -> None:
         if self.previous is not None:
             signal.signal(signal.SIGTERM, self.previous)
+
+
+@contextlib.contextmanager
+def _released(setup):
+    """Undo what DP attached to the model (book-keeping's layer classes) when training ends."""
+    try:
+        yield
+    finally:
+        if setup is not None:
+            setup.release()
 
 
 def train_classifier(
@@ -246,7 +269,7 @@ def train_classifier(
     started = time.perf_counter()
     stop_reason = f"completed {settings.epochs} epoch(s)"
     stopping = False
-    with _Sigterm() as sigterm:
+    with _Sigterm() as sigterm, _released(setup):
         while state.epoch < settings.epochs and not stopping:
             if rng is not None:  # resuming: replay the sampler to where the checkpoint was
                 sampler_gen.set_state(rng["gen_epoch_start"])

@@ -72,6 +72,19 @@ def _is_bert_like(path: Path) -> bool:
     return kind in {"bert", "roberta", "xlm-roberta"}
 
 
+def encoder_layers(base) -> list | None:
+    """The base model's transformer layers in order (BERT: ``encoder.layer``; ViT in transformers 5:
+    ``layers``), or None."""
+    import torch.nn as nn
+
+    encoder = getattr(base, "encoder", None)
+    for owner, name in ((encoder, "layer"), (encoder, "layers"), (base, "layers"), (base, "layer")):
+        found = getattr(owner, name, None) if owner is not None else None
+        if isinstance(found, nn.ModuleList):
+            return list(found)
+    return None
+
+
 def apply_freeze(model, freeze: Freeze, *, freeze_layers: int = 0) -> None:
     """Stop gradients for the embeddings, the first ``freeze_layers`` encoder layers,
     or everything but the classification head."""
@@ -79,9 +92,10 @@ def apply_freeze(model, freeze: Freeze, *, freeze_layers: int = 0) -> None:
     if base is None:
         raise ModelError(f"cannot freeze: model has no base model '{model.base_model_prefix}'")
     if freeze_layers:
-        layers = getattr(getattr(base, "encoder", None), "layer", None)
+        layers = encoder_layers(base)
         if layers is None:
-            raise ModelError("cannot freeze layers: the base model has no encoder.layer list")
+            raise ModelError("cannot freeze layers: the base model has no list of encoder layers "
+                             "(encoder.layer, encoder.layers or layers)")
         if freeze_layers > len(layers):
             raise ModelError(f"freeze_layers={freeze_layers} but the model has only {len(layers)} encoder layers")
         for layer in list(layers)[:freeze_layers]:

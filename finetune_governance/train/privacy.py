@@ -8,12 +8,12 @@ steps) and delta alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Callable, Literal, Sequence
 
 import torch.nn as nn
 
 Accountant = Literal["rdp", "prv"]
-GradSampleMode = Literal["ghost", "hooks"]
+GradSampleMode = Literal["bookkeeping", "ghost", "hooks"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class PrivacySettings:
     target_epsilon: float
     delta: float
     max_grad_norm: float
-    grad_sample_mode: GradSampleMode = "ghost"
+    grad_sample_mode: GradSampleMode = "bookkeeping"
     accountant: Accountant = "rdp"
 
 
@@ -40,7 +40,8 @@ class HistoryEntry:
 
 @dataclass(frozen=True)
 class PrivateSetup:
-    """The wrapped model, optimizer, criterion and Poisson loader, and the engine accounting them."""
+    """The wrapped model, optimizer, criterion and Poisson loader, the engine accounting them,
+    the per-sample gradient mode used, and ``release`` (undo what was attached to the model)."""
 
     engine: object
     model: object
@@ -48,6 +49,7 @@ class PrivateSetup:
     criterion: object
     loader: object
     grad_sample_mode: GradSampleMode
+    release: Callable[[], None] = lambda: None
 
 
 def epsilon_from_history(history: Sequence[HistoryEntry], *, delta: float, accountant: Accountant = "rdp") -> float:
@@ -135,21 +137,35 @@ class _Copy(nn.Module):
         return x.clone()
 
 
+def choose_mode(model, requested: GradSampleMode) -> GradSampleMode:
+    """The mode that can train ``model``: book-keeping, else ghost clipping, else hooks."""
+    from .bookkeeping import bookkeeping_unsupported
+
+    mode = requested
+    if mode == "bookkeeping" and bookkeeping_unsupported(model) is not None:
+        mode = "ghost"
+    if mode == "ghost" and not ghost_supported(model):
+        mode = "hooks"
+    return mode
+
+
 def make_private(model, optimizer, loader, *, settings: PrivacySettings, noise_multiplier: float,
                  noise_generator=None) -> PrivateSetup:
     """Wrap model, optimizer and loader for DP-SGD with Poisson sampling at a fixed noise multiplier.
 
-    Ghost clipping is used where every trainable layer supports it, else hooks. Poisson
-    sampling draws from ``loader.generator``; noise from ``noise_generator``.
+    Book-keeping clipping (one backward pass) is used where every trainable layer is a Linear,
+    Embedding or LayerNorm; else Opacus ghost clipping where it supports every trainable layer;
+    else hooks. Poisson sampling draws from ``loader.generator``; noise from ``noise_generator``.
     """
     import torch.nn as nn
     from opacus import PrivacyEngine
 
-    mode: GradSampleMode = settings.grad_sample_mode
-    if mode == "ghost" and not ghost_supported(model):
-        mode = "hooks"
+    mode = choose_mode(model, settings.grad_sample_mode)
     engine = PrivacyEngine(accountant=settings.accountant, secure_mode=False)
     model.train()
+    if mode == "bookkeeping":
+        return _make_bookkeeping(engine, model, optimizer, loader, settings=settings,
+                                 noise_multiplier=noise_multiplier, noise_generator=noise_generator)
     result = engine.make_private(
         module=model, optimizer=optimizer, data_loader=loader, criterion=nn.CrossEntropyLoss(),
         noise_multiplier=noise_multiplier, max_grad_norm=settings.max_grad_norm, poisson_sampling=True,
@@ -161,6 +177,29 @@ def make_private(model, optimizer, loader, *, settings: PrivacySettings, noise_m
         private_model, private_optimizer, private_loader = result
         criterion = nn.CrossEntropyLoss()
     return PrivateSetup(engine, private_model, private_optimizer, criterion, private_loader, mode)
+
+
+def _make_bookkeeping(engine, model, optimizer, loader, *, settings: PrivacySettings, noise_multiplier: float,
+                      noise_generator) -> PrivateSetup:
+    """What ``PrivacyEngine.make_private`` does for ghost clipping (same validation, Poisson
+    loader, noise, scaling and accountant hook), with book-keeping clipping in place of the
+    wrapped module: the optimizer receives the clipped sum in ``p.grad`` and adds the noise."""
+    from opacus.data_loader import DPDataLoader
+
+    from .bookkeeping import BookKeeping, BookKeepingCriterion
+    from .dp_optimizer import ClippedSumDPOptimizer
+
+    engine.validate(module=model, optimizer=None, data_loader=None)
+    private_loader = DPDataLoader.from_data_loader(loader, generator=None, distributed=False)
+    sample_rate = 1 / len(private_loader)
+    private_optimizer = ClippedSumDPOptimizer(
+        optimizer, noise_multiplier=noise_multiplier, max_grad_norm=settings.max_grad_norm,
+        expected_batch_size=int(len(private_loader.dataset) * sample_rate), loss_reduction="mean",
+        generator=noise_generator, secure_mode=False)
+    private_optimizer.attach_step_hook(engine.accountant.get_optimizer_hook_fn(sample_rate=sample_rate))
+    book = BookKeeping(model, max_grad_norm=settings.max_grad_norm)
+    return PrivateSetup(engine, model, private_optimizer, BookKeepingCriterion(book), private_loader, "bookkeeping",
+                        release=book.release)
 
 
 def noise_only_step(optimizer) -> None:

@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--kill-at", type=int, default=0)
     parser.add_argument("--signal", choices=["KILL", "TERM"], default="KILL")
-    parser.add_argument("--mode", choices=["ghost", "hooks"], default="hooks")
+    parser.add_argument("--mode", choices=["bookkeeping", "ghost", "hooks"], default="bookkeeping")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
@@ -72,7 +72,7 @@ def main() -> None:
         "steps": result.steps, "lost": result.lost_steps, "resumed_from": result.resumed_from_step,
         "history": [[h.noise_multiplier, h.sample_rate, h.steps] for h in result.history],
         "epsilon": epsilon_from_history(result.history, delta=1e-3), "curve": result.epsilon_curve,
-        "losses": result.loss_per_epoch, "weights": weights, "stop": result.stop_reason,
+        "losses": result.loss_per_epoch, "weights": weights, "stop": result.stop_reason, "mode": result.grad_sample_mode,
     }), encoding="utf-8")
 
 

@@ -51,20 +51,41 @@ def test_weights_from_local_file(tmp_path):
     assert torch.equal(model.conv1.weight, reference.conv1.weight)
 
 
-def test_hf_image_classifier_from_folder(image_folder, tmp_path):
+@pytest.fixture
+def tiny_vit(tmp_path):
     from transformers import ViTConfig, ViTForImageClassification
 
-    config = ViTConfig(image_size=32, patch_size=8, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+    config = ViTConfig(image_size=32, patch_size=8, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
                        intermediate_size=32)
     ViTForImageClassification(config).save_pretrained(tmp_path / "vit")
-    run = fine_tune_images(image_folder, model=str(tmp_path / "vit"), image_size=32, settings=SETTINGS,
-                           privacy=PrivacySettings(target_epsilon=8.0, delta=1e-3, max_grad_norm=1.0))
-    assert run.result.steps >= 1 and run.privacy.grad_sample_mode in ("ghost", "hooks")
+    return tmp_path / "vit"
+
+
+@pytest.mark.parametrize("freeze,freeze_layers,dp,mode", [
+    ("none", 0, True, "hooks"),  # ViTEmbeddings holds raw parameters (cls token, positions): hooks only
+    ("embeddings", 0, True, "bookkeeping"), ("embeddings", 1, True, "bookkeeping"), ("none", 0, False, None),
+])
+def test_hf_image_classifier_from_folder(image_folder, tiny_vit, freeze, freeze_layers, dp, mode):
+    import torch
+    from transformers import ViTForImageClassification
+
+    privacy = PrivacySettings(target_epsilon=8.0, delta=1e-3, max_grad_norm=1.0) if dp else None
+    run = fine_tune_images(image_folder, model=str(tiny_vit), image_size=32, settings=SETTINGS, freeze=freeze,
+                           freeze_layers=freeze_layers, privacy=privacy)
+    assert run.result.steps >= 1 and run.privacy.enabled is dp and run.privacy.grad_sample_mode == mode
+    before = ViTForImageClassification.from_pretrained(tiny_vit).state_dict()
+    changed = {n for n, v in run.model.state_dict().items() if n in before and not torch.equal(before[n], v)}
+    assert any(n.startswith("vit.embeddings") for n in changed) is (freeze == "none")
+    assert any(n.startswith("vit.layers.0.") for n in changed) is (freeze_layers == 0)
+    assert any(n.startswith("vit.layers.1.") for n in changed)
 
 
 def test_bad_input_is_one_clear_error(tmp_path):
     with pytest.raises(ModelError, match="unknown torchvision architecture"):
         load_torchvision_classifier("torchvision:resnet19x", num_classes=2, weights=None)
+    with pytest.raises(ModelError, match="torchvision models have no encoder layers"):
+        fine_tune_images(write_image_folder(tmp_path / "two"), model="torchvision:resnet18", freeze_layers=2,
+                         settings=SETTINGS)
     with pytest.raises(ModelError, match="weights file .* not found"):
         load_torchvision_classifier("torchvision:resnet18", num_classes=2, weights=tmp_path / "missing.pt")
     one = write_image_folder(tmp_path / "one", classes=("cat",))

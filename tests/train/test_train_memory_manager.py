@@ -41,7 +41,7 @@ def _train(mode: str, physical: int | None):
     return result, unwrap(model), sizes
 
 
-@pytest.mark.parametrize("mode", ["hooks", "ghost"])
+@pytest.mark.parametrize("mode", ["hooks", "ghost", "bookkeeping"])
 def test_physical_batches_keep_steps_epsilon_and_weights(mode):
     import torch
 

@@ -29,6 +29,7 @@ def uninterrupted(tmp_path_factory) -> dict:
 
 def test_uninterrupted_run_spends_the_calibrated_budget(uninterrupted):
     assert uninterrupted["steps"] == 18 and uninterrupted["lost"] == 0
+    assert uninterrupted["mode"] == "bookkeeping"  # the default for this all-trainable BERT
     sigma, q, steps = uninterrupted["history"][0]
     assert steps == 18 and q == pytest.approx(1 / 6)
     assert uninterrupted["epsilon"] <= 3.0
