@@ -24,6 +24,7 @@ from ..errors import DataError, UsageError
 from ..evidence import AssessmentEvidence, DatasetEvidence, RunEvidence
 from ..policy import load_policy
 from ..policy.schema import DisabledRule, ResolvedPolicy
+from ..plugins.record import attach_plugins, record_plugin_failures, run_collectors
 from ..report import write_reports
 from .assessment import assess_predictions, fairness_plan, resolve_favourable_label
 from .predictions import LABEL, MEMBER, Predictions, read_predictions, write_predictions
@@ -120,6 +121,48 @@ def _membership(assessment: AssessmentEvidence, held: Predictions, members: Pred
                  non_members=(held.records, held.y_true, held_loss))
 
 
+def _scan_written_values(evidence: RunEvidence, preds: Predictions, policy: ResolvedPolicy) -> None:
+    """Scan the label and group names the reports would show; on PII (or a failed plugin
+    recognizer) withhold them and stop before the assessment."""
+    from ..api import withhold_read_values
+    from ..plugins import PluginRecognizerError
+    from .value_scan import scan_written_values
+
+    try:
+        evidence.scan = scan_written_values(preds, policy.pii_params(), plugins=policy.plugins)
+    except PluginRecognizerError as exc:
+        record_plugin_failures(evidence, [exc.failure])
+        evidence.stopped_early = f"the scan of the label and group names did not complete: {exc}"
+        return
+    evidence.stages_run.append("scan")
+    read = evidence.scan.read_columns_with_pii
+    if read:
+        withhold_read_values(evidence, read)
+        evidence.stopped_early = ("PII in column(s) whose values the reports would show: "
+                                  + ", ".join(f"'{c.column}'" for c in read) + "; the assessment did not run")
+
+
+def _assess(evidence: RunEvidence, request: AuditRequest, policy: ResolvedPolicy, held: Predictions,
+            members: Predictions | None, favourable: str, reference, out_dir: Path) -> Path:
+    """Save the held-out predictions, assess them (membership and utility too) into ``evidence``."""
+    saved = out_dir / "predictions.csv"
+    write_predictions(saved, records=held.records, y_true=held.y_true, y_pred=held.y_pred, classes=held.classes,
+                      probabilities=held.probabilities, scores=held.scores, groups=held.groups)
+    evidence.assessment = assess_predictions(
+        y_true=held.y_true, y_pred=held.y_pred, classes=held.classes, favourable_label=favourable,
+        groups=held.groups, settings=fairness_plan(policy, seed=request.seed, favourable_label=favourable),
+        probabilities=held.probabilities, scores=held.scores,
+        score_source="the predictions' 'score' column" if held.scores is not None else
+        "the probability of the favourable label (score_<label> columns)",
+        predictions_path=saved.name, predictions_sha256=sha256_file(saved),
+    )
+    _membership(evidence.assessment, held, members, out_dir, request.seed)
+    if reference is not None:
+        evidence.assessment.utility = utility_against(evidence.assessment, reference=reference, path=request.baseline)
+    evidence.stages_run.append("assess")
+    return saved
+
+
 def audit(request: AuditRequest) -> RunOutcome:
     """Validate every input first (errors raise ``GovernanceError``, nothing is written),
     then assess, check against the declare/assess rules and write the reports."""
@@ -176,25 +219,11 @@ def audit(request: AuditRequest) -> RunOutcome:
         label_counts={c: preds.y_true.count(c) for c in preds.classes}, test_records=len(held.y_true),
         train_records=len(members.y_true) if members is not None else None,
     )
-    saved = out_dir / "predictions.csv"
-    write_predictions(saved, records=held.records, y_true=held.y_true, y_pred=held.y_pred, classes=held.classes,
-                      probabilities=held.probabilities, scores=held.scores, groups=held.groups)
-    evidence.assessment = assess_predictions(
-        y_true=held.y_true, y_pred=held.y_pred, classes=held.classes, favourable_label=favourable,
-        groups=held.groups, settings=fairness_plan(policy, seed=request.seed, favourable_label=favourable),
-        probabilities=held.probabilities, scores=held.scores,
-        score_source="the predictions' 'score' column" if held.scores is not None else
-        "the probability of the favourable label (score_<label> columns)",
-        predictions_path=saved.name, predictions_sha256=sha256_file(saved),
-    )
-    _membership(evidence.assessment, held, members, out_dir, request.seed)
-    if reference is not None:
-        evidence.assessment.utility = utility_against(evidence.assessment, reference=reference, path=request.baseline)
-    evidence.stages_run.append("assess")
-    from ..plugins.record import attach_plugins, run_collectors
-
+    _scan_written_values(evidence, preds, full)
     host = attach_plugins(evidence, policy)
-    run_collectors(host, evidence, stage="assess", policy=policy, labels=held.y_true, data_path=str(saved))
+    if evidence.stopped_early is None:
+        saved = _assess(evidence, request, policy, held, members, favourable, reference, out_dir)
+        run_collectors(host, evidence, stage="assess", policy=policy, labels=held.y_true, data_path=str(saved))
     decide(policy, evidence, host, waivers=request.waivers)
     evidence.finished_at = _now()
     write_reports(evidence, out_dir)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..evidence import ColumnScan, Finding, RunEvidence, ScanEvidence
 from ..policy.schema import PiiRule
+from ..scan.columns import CLASS_FOLDER_COLUMN
 from ._base import EvidenceMissing, finding, outcome
 
 _ROLE = {"label": ("label column", "label names"), "sensitive_feature": ("sensitive-feature column", "group names")}
@@ -21,8 +22,9 @@ def read_columns_message(columns: list[ColumnScan]) -> str:
     """One line: which label/feature columns hold which PII, and how to fix it."""
     parts = [f"{_ROLE[c.role][0]} '{c.column}' holds PII ({_types(c)})" for c in columns]
     written = " and ".join(dict.fromkeys(_ROLE[c.role][1] for c in columns))
-    return ("; ".join(parts) + f": its values are written into the reports and the model as {written}; recode the "
-            "column (map each value to a non-identifying code) and run again")
+    fix = ("rename the class folders (a non-identifying name each)" if any(c.column == CLASS_FOLDER_COLUMN for c in columns)
+           else "recode the column (map each value to a non-identifying code)")
+    return "; ".join(parts) + f": its values are written into the reports and the model as {written}; {fix} and run again"
 
 
 def _unread_note(scan: ScanEvidence) -> str:

@@ -14,6 +14,10 @@ therefore dropped in column values, and a value with a digit and no space (an id
 number) is not given to the NER model at all (pattern recognizers still read it); names on
 their own ("Maria Garcia", "Berlin") are found. In such a code, a phone number counts only
 when no letter lies outside it: ``TKT-01640`` is a ticket code, ``+14042147967`` a phone.
+In the label and sensitive-feature columns an NRP span is the category the column declares
+("Hispanic or Latino", "Muslim"), not an identifier, so it does not count there (special
+categories are the declarations' business), nor does a NER span in a standard OMB/EEO-1
+category name ("American Indian or Alaska Native").
 """
 
 from __future__ import annotations
@@ -27,6 +31,17 @@ from .rules import NER_TYPES
 
 #: distinct values counted per column; beyond it the count is not recorded
 DISTINCT_CAP = 100_000
+#: the name under which an ImageFolder's class folder names (its labels) appear in ``ScanEvidence.columns``
+CLASS_FOLDER_COLUMN = "class folder (label)"
+#: roles whose values are category names (labels, groups), not free text
+CATEGORY_ROLES = frozenset({"label", "sensitive_feature"})
+#: race/ethnicity and sex categories of the US OMB standard (SPD 15, 1997 and 2024) and the EEO-1
+#: report, lower-cased: the NER model reads some as names ("Alaska Native" as a PERSON)
+STANDARD_CATEGORIES = frozenset({
+    "american indian or alaska native", "asian", "black or african american", "hispanic or latino",
+    "hispanic or latino/a", "native hawaiian or other pacific islander", "white", "two or more races",
+    "middle eastern or north african", "not hispanic or latino", "some other race", "female", "male",
+})
 HANDLING = {"text": "redacted", "label": "blocks the run", "sensitive_feature": "blocks the run",
             "other": "reported, not redacted"}
 
@@ -94,8 +109,14 @@ def _is_code(value: str) -> bool:
     return not any(ch.isspace() for ch in value) and any(ch.isdigit() for ch in value)
 
 
-def _noise(value: str, hit: Hit) -> bool:
-    """A NER span holding a digit, or a phone number inside a code with letters around it."""
+def _noise(value: str, hit: Hit, role: ColumnRole) -> bool:
+    """A NER span holding a digit, a phone number inside a code with letters around it, and in
+    a column the run reads as categories (label, sensitive feature): an NRP span (the value
+    names a group, which is what the column declares), or any NER span in a standard
+    demographic category name (``STANDARD_CATEGORIES``)."""
+    if role in CATEGORY_ROLES and hit.entity_type in NER_TYPES and (
+            hit.entity_type == "NRP" or value.strip().casefold() in STANDARD_CATEGORIES):
+        return True
     if hit.entity_type in NER_TYPES:
         return any(ch.isdigit() for ch in value[hit.start : hit.end])
     outside = value[: hit.start] + value[hit.end :]
@@ -122,7 +143,7 @@ class ColumnTally:
         spans = scanner.scan(words) + scanner.scan(codes, ner=False)
         found = {}
         for value, value_hits in zip(words + codes, to_hits(spans)):
-            value_hits = [h for h in value_hits if not _noise(value, h)]
+            value_hits = [h for h in value_hits if not _noise(value, h, self.role)]
             if value_hits:
                 found[value] = value_hits
         none: list[Hit] = []

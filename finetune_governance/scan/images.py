@@ -6,7 +6,10 @@ and an ``ImageRedactionPlan``: per image, the file name to write and whether to 
 metadata. On redact, every image with a metadata finding whose action changes data is
 written without EXIF, JPEG comment or XMP, and a file name with PII is renamed to a keyed
 hash of the name (HMAC-SHA256, first 16 hex digits) or, without a key, to the image index.
-Pixels are not scanned: faces or text inside an image are a stated limitation.
+The class folder names are the labels: they are written into the reports and the model, so
+they are scanned as the label column (``ScanEvidence.columns``, role ``label``) and PII there
+blocks the run, as in a table's label column (rename the folders). Pixels are not scanned:
+faces or text inside an image are a stated limitation.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from ..errors import DataError
 from ..evidence import EntitySummary, FieldSummary, MaskedPreview, ResidualSummary, ScanEvidence
 from ..policy.schema import PiiParams
+from .columns import CLASS_FOLDER_COLUMN, ColumnValues, allowed_in_columns, scan_columns
 from .imagemeta import METADATA_ENTITIES, ImageField, list_images, read_fields
 from .pii import MAX_PREVIEWS, mask_value, to_hits
 from .redact import TEXT_ACTIONS
@@ -150,6 +154,8 @@ def scan_image_folder(
                             score_thresholds=tuple(sorted(params.score_thresholds.items())))
     with Scanner(analyzer, settings, workers=workers) as scanner:
         counts, actions, unreadable = _scan_images(images, params, scanner, wanted_meta, hash_key)
+        class_folders = scan_columns([ColumnValues(CLASS_FOLDER_COLUMN, "label", [cls for _, cls in images])], scanner,
+                                     allowed=allowed_in_columns(params.actions), threshold_for=params.threshold_for)
         summaries = [
             EntitySummary(entity_type=e, action=action_for(e), count=counts.count[e], records=counts.images[e],
                           record_rate=round(counts.images[e] / len(images), 6),
@@ -188,6 +194,7 @@ def scan_image_folder(
         blocked_entities=list(blocked),
         residual=residual,
         seconds=round(time.perf_counter() - started, 3),
+        columns=class_folders,
     )
     return evidence, redaction
 

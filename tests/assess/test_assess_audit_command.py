@@ -94,6 +94,33 @@ def test_audit_writes_the_same_reports_and_fails_closed_without_baseline(outside
     assert sex["female"]["ci"]["selection_rate"][0] <= sex["female"]["selection_rate"]
     saved = (out / "predictions.csv").read_text(encoding="utf-8")
     assert "free text" not in saved and saved.splitlines()[0].endswith("sex,age_band")
+    scanned = {c["column"]: c for c in ev["scan"]["columns"]}  # the label and group names the reports show
+    assert set(scanned) == {"label", "sex", "age_band"} and not any(c["entities"] for c in scanned.values())
+    assert ev["stages_run"] == ["declare", "scan", "assess"] and ev["stopped_early"] is None
+
+
+def test_audit_withholds_group_names_holding_pii(outside, tmp_path):
+    canary = "zq.canary.5521@example.org"
+    rows = list(csv.reader(outside["preds"].open(encoding="utf-8")))
+    sex = rows[0].index("sex")
+    rows[3][sex] = canary
+    rows[4][sex] = "Hispanic or Latino"  # a category name is not PII
+    preds = tmp_path / "preds.csv"
+    with preds.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    result = CliRunner().invoke(main, ["audit", "--policy", str(outside["policy"]), "--predictions", str(preds),
+                                       "--datasheet", str(outside["datasheet"]), "--output", str(tmp_path / "out"),
+                                       "--run-id", "pii"])
+    assert result.exit_code == 1, result.output
+    ev = json.loads((tmp_path / "out" / "pii" / "audit.json").read_text(encoding="utf-8"))
+    status = {f["rule_id"]: f["status"] for f in ev["findings"]}
+    assert status["core.pii.read-columns"] == "fail" and status["h.accuracy"] == "not_run"
+    assert ev["assessment"] is None and "'sex'" in ev["stopped_early"]
+    [sex_scan] = [c for c in ev["scan"]["columns"] if c["column"] == "sex"]
+    assert [(e["entity_type"], e["records"]) for e in sex_scan["entities"]] == [("EMAIL_ADDRESS", 1)]
+    assert not (tmp_path / "out" / "pii" / "predictions.csv").exists()
+    written = " ".join(p.read_text(errors="ignore") for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert canary not in written + result.output
 
 
 def test_audit_with_baseline_checks_utility(outside):

@@ -148,3 +148,21 @@ def test_image_run_trains_on_a_copy_without_pii_names_or_metadata(tmp_path, imag
         if path.is_file() and path.suffix != ".safetensors":
             text = path.read_text(encoding="utf-8", errors="ignore")
             assert "Whitfield" not in text and "Quince" not in text, path.name
+
+
+def test_class_folder_holding_a_name_stops_before_training(tmp_path):
+    canary = "Zebulon Quartermaine"
+    root = write_image_folder(tmp_path / "pets", classes=(canary, "dog"), per_class=6, size=32)
+    _datasheet(root / "datasheet.yaml")
+    code, output = _run(["--policy", "gdpr", "--model", "torchvision:resnet18", "--data", str(root),
+                         "--output", str(tmp_path / "out"), "--run-id", "names"])
+    assert code == 1, output  # the label names would be written into the reports and the model
+    assert "rename the class folders" in output
+    audit = json.loads((tmp_path / "out" / "names" / "audit.json").read_text())
+    assert "train" not in audit["stages_run"] and "class folder (label)" in audit["stopped_early"]
+    [classes] = [c for c in audit["scan"]["columns"] if c["role"] == "label"]
+    assert [e["entity_type"] for e in classes["entities"]] == ["PERSON"]
+    [pii] = [f for f in audit["findings"] if f["rule_id"] == "gdpr.minimisation.pii"]
+    assert pii["status"] == "fail"
+    written = " ".join(p.read_text(errors="ignore") for p in (tmp_path / "out").rglob("*") if p.is_file()) + output
+    assert canary not in written and "Quartermaine" not in written

@@ -58,6 +58,17 @@ def test_distinct_values_are_scanned_with_record_indices_across_chunks(scanner, 
     assert g.entities == [] and g.handling == "blocks the run" and g.distinct_values == 3
 
 
+def test_category_names_in_feature_and_label_columns_are_not_pii(scanner, gdpr_pii):
+    race = ["Hispanic or Latino", "Black or African American", "American Indian or Alaska Native", "Asian",
+            "Native Hawaiian or Other Pacific Islander", "Muslim", "Maria Garcia"]
+    found = _summaries([ColumnValues("race", "sensitive_feature", race), ColumnValues("nationality", "label", race[:6]),
+                        ColumnValues("notes", "other", race[:6])], scanner, gdpr_pii)
+    assert [(e.entity_type, e.records) for e in found["race"].entities] == [("PERSON", 1)]  # the name only
+    assert found["race"].entities[0].previews[0].record == 6
+    assert found["nationality"].entities == []
+    assert {e.entity_type for e in found["notes"].entities} >= {"NRP"}  # free text elsewhere: still reported
+
+
 def test_label_and_feature_columns_block_allowed_types_do_not(scanner, gdpr_pii):
     found = _summaries([ColumnValues("label", "label", ["urgent", "j.doe@example.com", "https://example.com/a"])],
                        scanner, gdpr_pii)

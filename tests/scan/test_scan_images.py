@@ -60,6 +60,9 @@ def test_scan_and_redact_image_folder(folder: Path, tmp_path: Path, analyzer_inf
     assert found["EMAIL_ADDRESS"] == 1 and found["PERSON"] >= 1
     assert ("file_name", "PERSON") in {(f.field, f.entity_type) for f in evidence.by_field}
     assert evidence.records_scanned == 5 and evidence.residual is not None and evidence.residual.records == 0
+    [classes] = evidence.columns  # the class folder names, scanned as the label column: no PII in cats/dogs
+    assert (classes.role, classes.handling, classes.entities) == ("label", "blocks the run", [])
+    assert classes.records_scanned == 5 and classes.distinct_values == 2 and not evidence.read_columns_with_pii
     by_source = {a.source.name: a for a in plan.actions}
     assert by_source["dog_002.jpg"].strip_metadata and not by_source["plain_001.jpg"].strip_metadata
     renamed = by_source[f"{CANARIES[3].replace(' ', '_')}.jpg"].target_name
@@ -69,6 +72,19 @@ def test_scan_and_redact_image_folder(folder: Path, tmp_path: Path, analyzer_inf
     written = json.dumps(evidence.model_dump()) + " ".join(str(p) for p in out.rglob("*"))
     assert not any(c in written for c in CANARIES)
     assert not any(c.split()[0] in written for c in (CANARIES[0], CANARIES[3]))
+
+
+def test_class_folder_named_after_a_person_blocks(tmp_path: Path, analyzer_info) -> None:
+    root = tmp_path / "images"
+    _jpeg(root / CANARIES[0] / "a.jpg")
+    _jpeg(root / CANARIES[0] / "b.jpg")
+    _jpeg(root / "others" / "c.jpg")
+    evidence, _ = scan_image_folder(root, PiiParams(score_threshold=0.4), analyzer_and_info=analyzer_info)
+    [classes] = evidence.read_columns_with_pii
+    assert classes.role == "label" and [e.entity_type for e in classes.entities] == ["PERSON"]
+    assert classes.entities[0].records == 2 and classes.records_with_pii == 2
+    written = json.dumps(evidence.model_dump())
+    assert CANARIES[0] not in written and CANARIES[0].split()[1] not in written
 
 
 def test_block_writes_nothing(folder: Path, tmp_path: Path, analyzer_info) -> None:
