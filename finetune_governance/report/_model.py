@@ -38,7 +38,7 @@ def model_facts(ev: RunEvidence) -> ModelFacts:
         return ModelFacts(kind="torchvision" if torchvision else "hf_image", modality="image",
                           task="image-classification", task_name="Image Classification",
                           library="pytorch" if torchvision else "transformers")
-    if ev.training is not None or ev.scan is not None:
+    if ev.training is not None or (ev.scan is not None and not audited_predictions(ev)):
         custom = ev.training is not None and ev.training.head in ("cls_linear", "mean_pool")
         return ModelFacts(kind="encoder_head" if custom else "hf_text", modality="text", task="text-classification",
                           task_name="Text Classification", library="pytorch" if custom else "transformers")
