@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .checks import evaluate, plugin_failure_finding
+from .checks.pii import read_columns_stop_reason
 from .config import RunConfig
 from .data.datasets import FORMATS, load_table
 from .data.datasheet import load_datasheet
@@ -276,8 +277,7 @@ def _run_stages(request, progress, policy, datasheet, dataset, classes, favourab
             scan.evidence.blocked_entities)
         log.warning("stopped before training: %s", evidence.stopped_early)
     elif read_pii:
-        evidence.stopped_early = "PII in column(s) whose values the reports would show: " + ", ".join(
-            f"'{c.column}'" for c in read_pii)
+        evidence.stopped_early = read_columns_stop_reason(read_pii)
         log.warning("stopped before training: %s", evidence.stopped_early)
     elif failed_plugins:  # the gate will fail closed on them: do not spend the training
         evidence.stopped_early = ("plugin(s) failed before training (" + ", ".join(failed_plugins) +

@@ -126,8 +126,7 @@ def scan_and_redact(
     )
     if other_columns:
         progress.stage(f"Scanning {len(other_columns)} other column(s) by distinct value")
-        settings = ScanSettings(entities=tuple(entities), score_threshold=params.score_threshold,
-                                score_thresholds=tuple(sorted(params.score_thresholds.items())))
+        settings = ScanSettings.of_policy(params, entities)
         with Scanner(analyzer, settings, workers=workers) as scanner:
             evidence.columns += scan_columns(other_columns, scanner, allowed=allowed_in_columns(params.actions),
                                              threshold_for=params.threshold_for)

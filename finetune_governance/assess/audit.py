@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import __version__
-from ..api import RunOutcome, decide, new_run_id, policy_evidence
+from ..api import RunOutcome, decide, new_run_id, policy_evidence, withhold_read_values
+from ..checks.pii import read_columns_stop_reason
 from ..data.datasheet import load_datasheet
 from ..data.fingerprint import sha256_file
 from ..environment import environment, git_commit, git_dirty
@@ -124,7 +125,6 @@ def _membership(assessment: AssessmentEvidence, held: Predictions, members: Pred
 def _scan_written_values(evidence: RunEvidence, preds: Predictions, policy: ResolvedPolicy) -> None:
     """Scan the label and group names the reports would show; on PII (or a failed plugin
     recognizer) withhold them and stop before the assessment."""
-    from ..api import withhold_read_values
     from ..plugins import PluginRecognizerError
     from .value_scan import scan_written_values
 
@@ -138,8 +138,7 @@ def _scan_written_values(evidence: RunEvidence, preds: Predictions, policy: Reso
     read = evidence.scan.read_columns_with_pii
     if read:
         withhold_read_values(evidence, read)
-        evidence.stopped_early = ("PII in column(s) whose values the reports would show: "
-                                  + ", ".join(f"'{c.column}'" for c in read) + "; the assessment did not run")
+        evidence.stopped_early = read_columns_stop_reason(read) + "; the assessment did not run"
 
 
 def _assess(evidence: RunEvidence, request: AuditRequest, policy: ResolvedPolicy, held: Predictions,

@@ -36,8 +36,7 @@ def scan_written_values(preds: Predictions, params: PiiParams, *, plugins: Seque
     columns = [ColumnValues(LABEL, "label", list(preds.y_true))]
     columns += [ColumnValues(name, "sensitive_feature", ["" if v is None else v for v in values])
                 for name, values in preds.groups.items()]
-    settings = ScanSettings(entities=tuple(plan.entities), score_threshold=params.score_threshold,
-                            score_thresholds=tuple(sorted(params.score_thresholds.items())))
+    settings = ScanSettings.of_policy(params, plan.entities)
     with Scanner(analyzer, settings, workers=1) as scanner:
         scanned = scan_columns(columns, scanner, allowed=allowed_in_columns(params.actions),
                                threshold_for=params.threshold_for)

@@ -27,6 +27,11 @@ def read_columns_message(columns: list[ColumnScan]) -> str:
     return "; ".join(parts) + f": its values are written into the reports and the model as {written}; {fix} and run again"
 
 
+def read_columns_stop_reason(columns: list[ColumnScan]) -> str:
+    """Why a run (or audit) stopped: the label/feature ``columns`` holding PII, by name."""
+    return "PII in column(s) whose values the reports would show: " + ", ".join(f"'{c.column}'" for c in columns)
+
+
 def _unread_note(scan: ScanEvidence) -> str:
     columns = scan.unread_columns_with_pii
     if not columns:

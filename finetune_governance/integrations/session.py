@@ -97,6 +97,7 @@ class GovernanceSession:
         from .. import __version__
         from ..api import _now, policy_evidence
         from ..checks import evaluate
+        from ..checks.pii import read_columns_stop_reason
         from ..environment import environment, git_commit, git_dirty
         from ..evidence import ResidualSummary
         from ..plugins import PluginRecognizerError
@@ -154,8 +155,7 @@ class GovernanceSession:
         if blocking or scan.evidence.blocked_entities or scan.evidence.read_columns_with_pii:
             ev.stopped_early = ("blocking findings before training: " + ", ".join(f.rule_id for f in blocking)
                                 if blocking else "the policy blocks entity types found by the scan"
-                                if scan.evidence.blocked_entities else "PII in column(s) whose values the reports "
-                                "would show: " + ", ".join(f"'{c.column}'" for c in scan.evidence.read_columns_with_pii))
+                                if scan.evidence.blocked_entities else read_columns_stop_reason(scan.evidence.read_columns_with_pii))
             self.finish()
             raise BlockedError(f"governance: training stopped before it began ({ev.stopped_early}); "
                                f"see {self.report_dir / 'audit.html'}")

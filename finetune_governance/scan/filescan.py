@@ -93,8 +93,7 @@ def scan_file(
     tally, first, unique = Tally(), 0, set()
     residual_records, residual_by = 0, defaultdict(int)
     allowed = {e for e in plan.entities if action_for(e) == "allow"}
-    settings = ScanSettings(entities=plan.entities, score_threshold=params.score_threshold,
-                            score_thresholds=tuple(sorted(params.score_thresholds.items())))
+    settings = ScanSettings.of_policy(params, plan.entities)
     columns: dict[str, ColumnTally] = {}  # the other columns holding text, in order of appearance
     no_text: dict[str, None] = {}
     try:

@@ -150,8 +150,7 @@ def scan_image_folder(
     def action_for(entity: str) -> str:
         return params.actions.get(entity, params.default_action)
 
-    settings = ScanSettings(entities=plan.entities, score_threshold=params.score_threshold,
-                            score_thresholds=tuple(sorted(params.score_thresholds.items())))
+    settings = ScanSettings.of_policy(params, plan.entities)
     with Scanner(analyzer, settings, workers=workers) as scanner:
         counts, actions, unreadable = _scan_images(images, params, scanner, wanted_meta, hash_key)
         class_folders = scan_columns([ColumnValues(CLASS_FOLDER_COLUMN, "label", [cls for _, cls in images])], scanner,

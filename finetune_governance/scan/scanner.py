@@ -45,6 +45,12 @@ class ScanSettings:
         """The score cut-off of ``entity``."""
         return dict(self.score_thresholds).get(entity, self.score_threshold)
 
+    @classmethod
+    def of_policy(cls, params, entities) -> "ScanSettings":
+        """The settings for ``entities`` under a policy's ``PiiParams`` (its cut-offs)."""
+        return cls(entities=tuple(entities), score_threshold=params.score_threshold,
+                   score_thresholds=tuple(sorted(params.score_thresholds.items())))
+
 
 def _ner_docs(analyzer, segments: list[str], settings: ScanSettings, *, ner: bool = True) -> list:
     """Per segment, the spaCy doc with NER run, or None where the NER gate skips it (all
