@@ -164,7 +164,8 @@ class ScanEvidence(Record):
     seconds: float
     columns: list[ColumnScan] = Field(
         default_factory=list, description="Per column of the table (the text column first, then every other column "
-                                          "holding text) and entity type; empty for image datasets.")
+                                          "holding text) and entity type; for an image dataset the class folder names (the "
+                                          "labels); for a predictions-only audit the label and group names.")
 
     @property
     def read_columns_with_pii(self) -> list[ColumnScan]:
