@@ -281,6 +281,7 @@ def train_stage(
         TrainSettings, count_parameters, load_text_classifier, resolve_text_model, train_classifier, unwrap,
     )
     from .train.device import pick_device, seed_everything
+    from .train.models import describe_freeze
     from .train.privacy import fix_for_dp
     from .train.records import plan_fingerprint, privacy_evidence as build_privacy_evidence
 
@@ -338,7 +339,7 @@ def train_stage(
             max_epsilon=dp.target_epsilon if dp else None, on_step=on_step, validation=validation,
         )
     model = unwrap(model)
-    frozen = config.model.freeze + (f" + first {config.model.freeze_layers} layers" if config.model.freeze_layers else "")
+    frozen = describe_freeze(config.model.freeze, config.model.freeze_layers)
     evidence = TrainingEvidence(
         base_model=str(config.model.base),
         base_model_sha256=sha256_tree(base),

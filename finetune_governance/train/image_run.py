@@ -12,7 +12,7 @@ from .images import (
     scan_image_folder, transforms,
 )
 from .loop import TrainResult, TrainSettings, image_forward, predict_proba, train_classifier, unwrap
-from .models import count_parameters
+from .models import count_parameters, describe_freeze
 from .privacy import PrivacySettings, fix_for_dp
 from .records import privacy_evidence
 
@@ -100,7 +100,7 @@ def fine_tune_images(
     accuracy = float((probs.argmax(axis=1) == truth).mean()) if truth else 0.0
     training = TrainingEvidence(
         base_model=model, base_model_sha256=source_hash, architecture=type(net).__name__,
-        parameters_total=total, parameters_trainable=trainable, frozen=freeze, device=settings.device,
+        parameters_total=total, parameters_trainable=trainable, frozen=describe_freeze(freeze, freeze_layers), device=settings.device,
         epochs=settings.epochs, steps=result.steps, batch_size=settings.batch_size,
         learning_rate=settings.learning_rate, max_length=image_size, seed=settings.seed,
         loss_per_epoch=result.loss_per_epoch, stop_reason=result.stop_reason, seconds=result.seconds,

@@ -75,7 +75,7 @@ def train_images(files: list[str], labels: list[str], *, classes: list[str], con
     from .image_run import build_image_model
     from .images import ImageData, ImageDataset, transforms
     from .loop import TrainSettings, image_forward, predict_proba, train_classifier, unwrap
-    from .models import count_parameters
+    from .models import count_parameters, describe_freeze
     from .records import plan_fingerprint, privacy_evidence
 
     seed_everything(config.training.seed)
@@ -137,7 +137,7 @@ def train_images(files: list[str], labels: list[str], *, classes: list[str], con
     evidence = TrainingEvidence(
         base_model=config.model.base, base_model_sha256=source_hash, architecture=type(net).__name__,
         parameters_total=total, parameters_trainable=trainable, device=device,
-        frozen=config.model.freeze + (f" + first {config.model.freeze_layers} layers" if config.model.freeze_layers else ""),
+        frozen=describe_freeze(config.model.freeze, config.model.freeze_layers),
         epochs=settings.epochs, steps=result.steps, batch_size=settings.batch_size,
         learning_rate=settings.learning_rate, max_length=size, seed=settings.seed,
         loss_per_epoch=result.loss_per_epoch, stop_reason=result.stop_reason, seconds=result.seconds,

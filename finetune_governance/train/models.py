@@ -114,6 +114,11 @@ def apply_freeze(model, freeze: Freeze, *, freeze_layers: int = 0) -> None:
             param.requires_grad_(False)
 
 
+def describe_freeze(freeze: str, freeze_layers: int = 0) -> str:
+    """The evidence's ``frozen`` text: the freeze option, plus the first N layers when set."""
+    return freeze + (f" + first {freeze_layers} layers" if freeze_layers else "")
+
+
 def count_parameters(model) -> tuple[int, int]:
     """(total, trainable) parameter counts."""
     total = sum(p.numel() for p in model.parameters())
