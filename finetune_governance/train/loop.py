@@ -215,56 +215,62 @@ def train_classifier(
     noise_gen = None
     setup = None
     sigma = q = None
-    if privacy is not None:
-        q = 1.0 / per_epoch
-        sigma = calibrate_noise(target_epsilon=privacy.target_epsilon, delta=privacy.delta, sample_rate=q,
-                                steps=total, accountant=privacy.accountant)
-        noise_gen = torch.Generator(device=device).manual_seed(settings.seed + 1)
-        setup = make_private(model, optimizer, loader, settings=privacy, noise_multiplier=sigma,
-                             noise_generator=noise_gen)
-        model, optimizer, criterion, loader = setup.model, setup.optimizer, setup.criterion, setup.loader
-        q = float(loader.sample_rate)
-        physical = settings.max_physical_batch_size
-        if physical is not None and physical < settings.batch_size:
-            from opacus.utils.batch_memory_manager import BatchMemoryManager
+    try:  # a failure before the loop (bad checkpoint, ...) must not leave DP attached to the model
+        if privacy is not None:
+            q = 1.0 / per_epoch
+            sigma = calibrate_noise(target_epsilon=privacy.target_epsilon, delta=privacy.delta, sample_rate=q,
+                                    steps=total, accountant=privacy.accountant)
+            noise_gen = torch.Generator(device=device).manual_seed(settings.seed + 1)
+            setup = make_private(model, optimizer, loader, settings=privacy, noise_multiplier=sigma,
+                                 noise_generator=noise_gen)
+            model, optimizer, criterion, loader = setup.model, setup.optimizer, setup.criterion, setup.loader
+            q = float(loader.sample_rate)
+            physical = settings.max_physical_batch_size
+            if physical is not None and physical < settings.batch_size:
+                from opacus.utils.batch_memory_manager import BatchMemoryManager
 
-            with BatchMemoryManager(data_loader=loader, max_physical_batch_size=physical, optimizer=optimizer) as split:
-                loader = split  # physical batches; the optimizer steps once per logical batch
-    schedule = (lambda s: max(0.0, 1.0 - s / max(total, 1))) if settings.scheduler == "linear" else (lambda s: 1.0)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(getattr(optimizer, "original_optimizer", optimizer), schedule)
+                with BatchMemoryManager(data_loader=loader, max_physical_batch_size=physical,
+                                        optimizer=optimizer) as split:
+                    loader = split  # physical batches; the optimizer steps once per logical batch
+        schedule = (lambda s: max(0.0, 1.0 - s / max(total, 1))) if settings.scheduler == "linear" else (lambda s: 1.0)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(getattr(optimizer, "original_optimizer", optimizer), schedule)
 
-    folder = settings.checkpoint_dir
-    state = LoopState(plan=settings.plan, noise_multiplier=sigma, sample_rate=q,
-                      max_grad_norm=privacy.max_grad_norm if privacy else None)
-    rng: dict | None = None
-    resumed_from = None
-    if folder is not None:
-        prepare_dir(folder, resume=settings.resume)
-        if settings.run_config is not None and not settings.resume:
-            from ..config import SAVED_CONFIG
-
-            (folder / SAVED_CONFIG).write_text(settings.run_config, encoding="utf-8")
-        if settings.resume:
-            loaded = load_checkpoint(folder, plan=settings.plan, model=unwrap(model), optimizer=optimizer,
-                                     scheduler=scheduler)
-            state, rng = loaded.state, loaded.rng
-            resumed_from = state.steps
-            if privacy is not None and (state.noise_multiplier != sigma or state.sample_rate != q):
-                from .checkpoint import CheckpointError
-
-                raise CheckpointError(f"{folder}: checkpoint noise multiplier / sample rate differ from this run's")
-    ledger = PrivacyLedger.open(folder, fresh=not settings.resume) if privacy else None
-    lost = (len(ledger.steps) - state.steps) if ledger is not None and resumed_from is not None else 0
-    best_weights = None
-    if folder is not None and (folder / "best.safetensors").is_file() and resumed_from is not None:
-        from safetensors.torch import load_file
-
-        best_weights = load_file(str(folder / "best.safetensors"))
-
-    def checkpoint(epoch_start_state) -> None:
+        folder = settings.checkpoint_dir
+        state = LoopState(plan=settings.plan, noise_multiplier=sigma, sample_rate=q,
+                          max_grad_norm=privacy.max_grad_norm if privacy else None)
+        rng: dict | None = None
+        resumed_from = None
         if folder is not None:
-            save_checkpoint(folder, model=unwrap(model), optimizer=optimizer, scheduler=scheduler, state=state,
-                            generators={"epoch_start": epoch_start_state, "noise": noise_gen})
+            prepare_dir(folder, resume=settings.resume)
+            if settings.run_config is not None and not settings.resume:
+                from ..config import SAVED_CONFIG
+
+                (folder / SAVED_CONFIG).write_text(settings.run_config, encoding="utf-8")
+            if settings.resume:
+                loaded = load_checkpoint(folder, plan=settings.plan, model=unwrap(model), optimizer=optimizer,
+                                         scheduler=scheduler)
+                state, rng = loaded.state, loaded.rng
+                resumed_from = state.steps
+                if privacy is not None and (state.noise_multiplier != sigma or state.sample_rate != q):
+                    from .checkpoint import CheckpointError
+
+                    raise CheckpointError(f"{folder}: checkpoint noise multiplier / sample rate differ from this run's")
+        ledger = PrivacyLedger.open(folder, fresh=not settings.resume) if privacy else None
+        lost = (len(ledger.steps) - state.steps) if ledger is not None and resumed_from is not None else 0
+        best_weights = None
+        if folder is not None and (folder / "best.safetensors").is_file() and resumed_from is not None:
+            from safetensors.torch import load_file
+
+            best_weights = load_file(str(folder / "best.safetensors"))
+
+        def checkpoint(epoch_start_state) -> None:
+            if folder is not None:
+                save_checkpoint(folder, model=unwrap(model), optimizer=optimizer, scheduler=scheduler, state=state,
+                                generators={"epoch_start": epoch_start_state, "noise": noise_gen})
+    except BaseException:
+        if setup is not None:
+            setup.release()
+        raise
 
     started = time.perf_counter()
     stop_reason = f"completed {settings.epochs} epoch(s)"

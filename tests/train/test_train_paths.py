@@ -125,3 +125,15 @@ def test_evidence_lets_an_auditor_recompute_epsilon(tiny_bert, token_data):
     accountant.history = [(h["noise_multiplier"], h["sample_rate"], h["steps"]) for h in record["history"]]
     assert sum(h["steps"] for h in record["history"]) == record["steps"] == 12
     assert round(accountant.get_epsilon(delta=record["delta"]), 6) == record["epsilon"] <= 4.0
+
+
+def test_a_failure_before_the_loop_leaves_no_dp_on_the_model(tiny_bert, token_data, tmp_path):
+    from finetune_governance.train.checkpoint import CheckpointError
+
+    model, _ = load_text_classifier(tiny_bert, labels=["a", "b"], freeze="embeddings")
+    classes = [type(m) for m in model.modules()]
+    with pytest.raises(CheckpointError, match="no checkpoint to resume from"):
+        train_classifier(model, token_data, settings=_settings(tmp_path, resume=True), privacy=DP, max_epsilon=4.0)
+    assert [type(m) for m in model.modules()] == classes  # book-keeping's layer classes were given back
+    result = train_classifier(model, token_data, settings=_settings(), privacy=None)
+    assert result.steps == 6
