@@ -27,6 +27,7 @@ from typing import Callable, Collection, Iterable, Mapping, Sequence
 
 from ..evidence import ColumnRole, ColumnScan, EntitySummary
 from .pii import Hit, Tally, mask_value, to_hits
+from .stream import as_strings
 from .rules import NER_TYPES
 
 #: distinct values counted per column; beyond it the count is not recorded
@@ -62,10 +63,6 @@ def role_of(column: str, *, label_column: str | None, sensitive_features: Sequen
     return "sensitive_feature" if column in sensitive_features else "other"
 
 
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
-
-
 def as_text(values: Iterable[object], *, role: ColumnRole) -> list[str] | None:
     """``values`` as strings, or None when the column holds no text (numbers, booleans,
     nested values): a column read by the run (label, feature) is always converted, as the
@@ -73,7 +70,7 @@ def as_text(values: Iterable[object], *, role: ColumnRole) -> list[str] | None:
     values = list(values)
     if role == "other" and not any(isinstance(v, str) for v in values):
         return None
-    return ["" if _missing(v) else str(v) for v in values]
+    return as_strings(values)
 
 
 def columns_to_scan(

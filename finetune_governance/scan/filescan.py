@@ -18,7 +18,7 @@ from .columns import ColumnTally, allowed_in_columns, as_text, not_scanned_limit
 from .pii import Tally, to_hits
 from .redact import redact_texts
 from ..data.datasets import FORMATS
-from .stream import _clean, iter_frames
+from .stream import as_strings, iter_frames
 
 
 class _Writer:
@@ -101,12 +101,12 @@ def scan_file(
             for frame in iter_frames(path, text_column=text_column, chunk_records=chunk_records):
                 for name in (str(c) for c in frame.columns if str(c) != text_column):
                     role = role_of(name, label_column=label_column, sensitive_features=sensitive_features)
-                    values = _clean(frame[name].tolist()) if name in columns else as_text(frame[name].tolist(), role=role)
+                    values = as_strings(frame[name].tolist()) if name in columns else as_text(frame[name].tolist(), role=role)
                     if values is None:  # no text in this chunk (yet): numbers, booleans, nested values
                         no_text[name] = None
                         continue
                     columns.setdefault(name, ColumnTally(name, role)).add(values, scanner, first_record=first)
-                texts = _clean(frame[text_column].tolist())
+                texts = as_strings(frame[text_column].tolist())
                 unique.update(hash(t) for t in texts if t)
                 hits = to_hits(scanner.scan(texts), first_record=first)
                 tally.add(texts, hits, first_record=first)

@@ -9,8 +9,8 @@ from ..data.datasets import data_format
 from ..errors import DataError
 
 
-
-def _clean(values) -> list[str]:
+def as_strings(values) -> list[str]:
+    """Each value as a string; missing ones (None, NaN) as ""."""
     return ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
 
 
@@ -21,7 +21,7 @@ def iter_text_chunks(path: Path, *, text_column: str, chunk_records: int = 10_00
     unsupported type, or bytes that are not UTF-8.
     """
     for frame in iter_frames(path, text_column=text_column, chunk_records=chunk_records, only_text=True):
-        yield _clean(frame[text_column].tolist())
+        yield as_strings(frame[text_column].tolist())
 
 
 def iter_frames(path: Path, *, text_column: str, chunk_records: int = 10_000, only_text: bool = False):
