@@ -86,6 +86,7 @@ class _Slot:
 
     def __init__(self, name: str, module: nn.Module, book: "BookKeeping") -> None:
         self.name, self.module, self.book = name, module, book
+        self.original = type(module)  # the class ``release`` gives back
         self.calls: list[tuple] = []
         self.g_owned = False  # no other layer holds this slot's output gradient: it may be scaled in place
 
@@ -268,7 +269,7 @@ class BookKeeping:
         """Give every layer its own class back and remove the gradient guards."""
         for slot in self.slots:
             slot.module.__dict__.pop("_bk_slot", None)
-            slot.module.__class__ = next(k for k, v in SWAPS.items() if v is type(slot.module))
+            slot.module.__class__ = slot.original
         for handle in self._guards:
             handle.remove()
         self._guards = []
