@@ -139,7 +139,8 @@ def evaluate(policy: ResolvedPolicy, evidence: RunEvidence, host=None, *,
     plugins = _plugin_findings(host, evidence)
     # the reports would show a label or group name holding PII whatever the policy says: without
     # a pii rule to fail on it, the core's own finding fails the gate
-    core = [] if policy.rules_of("pii") else [f for f in (read_columns_finding(evidence),) if f is not None]
+    core_finding = None if policy.rules_of("pii") else read_columns_finding(evidence)
+    core = [core_finding] if core_finding is not None else []
     if late:
         seen = [f for f in evidence.findings if f.rule_id not in first] + list(first.values()) + core + plugins
         judged = evidence.model_copy(update={"findings": view(seen) if view else seen})

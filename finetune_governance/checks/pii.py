@@ -4,7 +4,7 @@ warning (reported, not redacted)."""
 
 from __future__ import annotations
 
-from ..evidence import ColumnScan, Finding, RunEvidence, ScanEvidence
+from ..evidence import ColumnScan, Finding, RunEvidence
 from ..policy.schema import PiiRule
 from ..scan.columns import CLASS_FOLDER_COLUMN
 from ._base import EvidenceMissing, finding, outcome
@@ -32,8 +32,7 @@ def read_columns_stop_reason(columns: list[ColumnScan]) -> str:
     return "PII in column(s) whose values the reports would show: " + ", ".join(f"'{c.column}'" for c in columns)
 
 
-def _unread_note(scan: ScanEvidence) -> str:
-    columns = scan.unread_columns_with_pii
+def _unread_note(columns: list[ColumnScan]) -> str:
     if not columns:
         return ""
     return ("; warning: PII in column(s) the run does not read (reported, not redacted): "
@@ -63,9 +62,10 @@ def check_pii(rule: PiiRule, evidence: RunEvidence) -> Finding:
         raise EvidenceMissing("the redacted data was not re-scanned")
     rate = scan.residual.rate
     measured = {"records_with_pii": scan.records_with_pii, "residual_rate": rate, "residual_records": scan.residual.records}
-    note = _unread_note(scan)
-    if note:
-        measured["unread_columns_with_pii"] = _read_columns_measured(scan.unread_columns_with_pii)
+    unread = scan.unread_columns_with_pii
+    note = _unread_note(unread)
+    if unread:
+        measured["unread_columns_with_pii"] = _read_columns_measured(unread)
     if rate > p.max_residual_rate:
         return finding(rule, passed=False, measured=measured, threshold=threshold,
                        message=f"{scan.residual.records} record(s) still hold PII after redaction "
