@@ -26,6 +26,7 @@ from opacus.optimizers.optimizer import _check_processed_flag, _mark_as_processe
 
 CPU_NOISE_STREAMS = 2  # fixed: the noise values must not depend on the machine's core count
 _SEED_BOUND = 2**62
+_SERIAL_CHUNK = 32768  # at::internal::GRAIN_SIZE: element-wise ops this small run on the calling thread
 
 
 def stream_seeds(generator: torch.Generator | None, streams: int) -> list[int]:
@@ -43,6 +44,17 @@ def split_evenly(sizes: list[int], parts: int) -> list[range]:
         acc += size
     bounds += [len(sizes)] * (parts + 1 - len(bounds))
     return [range(bounds[j], bounds[j + 1]) for j in range(parts)]
+
+
+def _add_serially(total: torch.Tensor, noise: torch.Tensor) -> None:
+    """``total += noise`` in slices below ATen's parallel grain size, so a helper thread opens no
+    OpenMP team of its own (whose spinning workers would compete with the main thread's)."""
+    if not total.is_contiguous():
+        total.add_(noise)
+        return
+    flat, add = total.view(-1), noise.reshape(-1)
+    for start in range(0, flat.numel(), _SERIAL_CHUNK):
+        flat[start:start + _SERIAL_CHUNK].add_(add[start:start + _SERIAL_CHUNK])
 
 
 class ClippedSumDPOptimizer(DPOptimizerFastGradientClipping):
@@ -87,7 +99,7 @@ class ClippedSumDPOptimizer(DPOptimizerFastGradientClipping):
         def draw(k: int) -> None:
             gen = torch.Generator().manual_seed(seeds[k])
             for i in groups[k]:
-                sums[i].add_(self._buffer(k, sums[i]).normal_(0.0, std, generator=gen))
+                _add_serially(sums[i], self._buffer(k, sums[i]).normal_(0.0, std, generator=gen))
 
         errors: list[BaseException] = []
 
