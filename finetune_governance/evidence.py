@@ -251,14 +251,14 @@ class GroupMetrics(Record):
     positives: int | None = Field(default=None, description="Members whose true label is the favourable one.")
     true_positive_rate: float | None = None
     false_positive_rate: float | None = None
-    impact_ratio: float | None = Field(default=None, description="selection_rate / highest selection rate of the groups in the ratios.")
+    impact_ratio: float | None = Field(default=None, description="selection_rate / highest selection rate of the groups in the ratios; none for a group left out of them.")
     in_ratios: bool = Field(default=True, description="False: reported, but left out of the ratios and differences.")
     reason: str | None = Field(default=None, description="Why the group is insufficient data or left out of the ratios.")
     ci: dict[str, list[float]] = Field(default_factory=dict, description="Metric -> [low, high] bootstrap interval.")
     scoring_rate: float | None = Field(default=None, description="Share of members scoring above the median score "
                                        "of all records assessed (NYC LL144 scoring rate).")
     scoring_rate_impact_ratio: float | None = Field(
-        default=None, description="scoring_rate / highest scoring rate of the groups in the ratios.")
+        default=None, description="scoring_rate / highest scoring rate of the groups in the ratios; none for a group left out of them.")
     void_metrics: dict[str, str] = Field(
         default_factory=dict, description="Metric -> why it is void for this group (a group with one true outcome "
                                           "only has no TPR or no FPR, and is left out of the aggregates built on "

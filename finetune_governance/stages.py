@@ -61,10 +61,6 @@ class ScanOutcome:
     redacted: list[str]
 
 
-#: redaction passes before the residual is recorded (each pass re-scans what it changed)
-MAX_REDACTION_PASSES = 3
-
-
 def scan_and_redact(
     texts: list[str],
     *,
@@ -84,9 +80,10 @@ def scan_and_redact(
     ``not_text_columns``: columns holding no text, recorded as not scanned."""
     import os
 
-    from .scan import redact_texts, residual, scan_texts, summarise
+    from .scan import residual, scan_texts, summarise
     from .scan.columns import allowed_in_columns, not_scanned_limitation, scan_columns, text_column_scan
     from .scan.engine import cached_analyzer
+    from .scan.redact import redact_and_verify
     from .scan.plan import plan_entities
     from .scan.scanner import Scanner, ScanSettings
 
@@ -137,28 +134,17 @@ def scan_and_redact(
     allowed = {s.entity_type for s in summaries if s.action == "allow"} | {
         e for e in entities if action_for(e) == "allow"
     }
-    redacted = redact_texts(texts, hits, action_for=action_for, hash_key=hash_key)
-    changed = [i for i, (a, b) in enumerate(zip(texts, redacted)) if a != b]
-    # Verify by re-scanning what changed; spans the NER model only sees once the text around
-    # them changed are redacted in a further pass (at most MAX_REDACTION_PASSES in all).
-    passes = 1
-    while True:
-        advance = progress.track(f"Re-scanning redacted records (pass {passes})", len(changed))
-        rescanned = scan_texts([redacted[i] for i in changed], analyzer=analyzer, entities=entities,
-                               score_threshold=params.score_threshold, score_thresholds=params.score_thresholds,
-                               on_progress=advance, workers=workers)
-        left = [j for j, record_hits in enumerate(rescanned)
-                if any(h.entity_type not in allowed for h in record_hits)]
-        if not left or passes >= MAX_REDACTION_PASSES:
-            break
-        passes += 1
-        again = redact_texts([redacted[changed[j]] for j in left], [rescanned[j] for j in left],
-                             action_for=action_for, hash_key=hash_key)
-        for j, text in zip(left, again):
-            redacted[changed[j]] = text
-        changed = [changed[j] for j in left]
-    evidence.redaction_passes = passes
-    evidence.residual = residual(rescanned, ignore=allowed, total=len(texts))
+
+    def rescan(batch: list[str], passno: int) -> list[list]:
+        advance = progress.track(f"Re-scanning redacted records (pass {passno})", len(batch))
+        return scan_texts(batch, analyzer=analyzer, entities=entities, score_threshold=params.score_threshold,
+                          score_thresholds=params.score_thresholds, on_progress=advance, workers=workers)
+
+    verified = redact_and_verify(texts, hits, rescan=rescan, action_for=action_for, allowed=allowed,
+                                 hash_key=hash_key)
+    redacted = verified.texts
+    evidence.redaction_passes = verified.passes
+    evidence.residual = residual(verified.hits, ignore=allowed, total=len(texts))
     evidence.seconds = round(time.perf_counter() - started, 3)
     return ScanOutcome(evidence=evidence, redacted=redacted)
 

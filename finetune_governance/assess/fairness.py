@@ -184,8 +184,8 @@ def feature_fairness(
             continue
         values = raw[rate][0]
         top = max((v for v, ok in zip(values, admitted) if ok), default=0.0)
-        for row, value in zip(rows, values):
-            if top > 0 and not np.isnan(value):
+        for row, value in zip(rows, values):  # a group left out of the ratios has none (the reports say n/a)
+            if row.in_ratios and top > 0 and not np.isnan(value):
                 setattr(row, ratio, _round(value / top))
     return FeatureFairness(
         feature=feature, groups=rows, intersection_of=list(intersection_of),

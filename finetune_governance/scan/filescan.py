@@ -16,7 +16,7 @@ from ..evidence import ResidualSummary, ScanEvidence
 from ..policy.schema import PiiParams
 from .columns import ColumnTally, allowed_in_columns, as_text, not_scanned_limitation, role_of, text_column_scan
 from .pii import Tally, to_hits
-from .redact import redact_texts
+from .redact import redact_and_verify
 from ..data.datasets import FORMATS
 from .stream import as_strings, iter_frames
 
@@ -70,7 +70,8 @@ def scan_file(
     label_column: str | None = None,
     sensitive_features: Sequence[str] = (),
 ) -> ScanEvidence:
-    """Scan ``path`` chunk by chunk, redact into ``redact_to`` and re-scan what changed; scan
+    """Scan ``path`` chunk by chunk, redact into ``redact_to`` and verify the redaction as ``run``
+    does (``redact_and_verify``: re-scan what changed, redact again, up to three passes); scan
     the other columns by distinct value (``label_column`` and ``sensitive_features``, when
     named, are the columns a run reads and whose values its reports show).
 
@@ -91,7 +92,7 @@ def scan_file(
 
     writer = _Writer(redact_to) if redact_to is not None else None
     tally, first, unique = Tally(), 0, set()
-    residual_records, residual_by = 0, defaultdict(int)
+    residual_records, residual_by, passes = 0, defaultdict(int), 1
     allowed = {e for e in plan.entities if action_for(e) == "allow"}
     settings = ScanSettings.of_policy(params, plan.entities)
     columns: dict[str, ColumnTally] = {}  # the other columns holding text, in order of appearance
@@ -110,12 +111,13 @@ def scan_file(
                 unique.update(hash(t) for t in texts if t)
                 hits = to_hits(scanner.scan(texts), first_record=first)
                 tally.add(texts, hits, first_record=first)
-                redacted = redact_texts(texts, hits, action_for=action_for, hash_key=hash_key)
-                # an unchanged record re-scans to its first hits; only changed ones are scanned again
-                changed = [r for t, r in zip(texts, redacted) if t != r]
-                rescanned = iter(to_hits(scanner.scan(changed)))
-                for text, red, record_hits in zip(texts, redacted, hits):
-                    kinds = {h.entity_type for h in (record_hits if text == red else next(rescanned))} - allowed
+                verified = redact_and_verify(texts, hits, rescan=lambda batch, _: to_hits(scanner.scan(batch)),
+                                             action_for=action_for, allowed=allowed, hash_key=hash_key,
+                                             first_record=first)
+                redacted = verified.texts
+                passes = max(passes, verified.passes)
+                for record_hits in verified.hits:
+                    kinds = {h.entity_type for h in record_hits} - allowed
                     residual_records += bool(kinds)
                     for kind in kinds:
                         residual_by[kind] += 1
@@ -151,6 +153,7 @@ def scan_file(
         blocked_entities=blocked,
         residual=None if blocked else ResidualSummary(
             records=residual_records, rate=round(residual_records / max(first, 1), 6), by_entity=dict(residual_by)),
+        redaction_passes=passes,
         seconds=round(time.perf_counter() - started, 3),
         columns=[text_column_scan(text_column, records=first, distinct=len(unique),
                                   records_with_pii=tally.records_with_hits, entities=summaries)]

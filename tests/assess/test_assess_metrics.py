@@ -97,6 +97,9 @@ def test_small_groups_are_left_out_and_degenerate_ones_only_of_error_rate_metric
     # the error-rate aggregates have one group left (a): insufficient data, never a pass
     assert ff.equal_opportunity_difference is None and ff.equalized_odds_difference is None
     assert ff.excluded_groups == ["c"]
+    # a group left out of the ratios has no impact ratio of its own (the reports print n/a)
+    c = next(g for g in ff.groups if g.group == "c")
+    assert c.selection_rate is not None and c.impact_ratio is None and c.scoring_rate_impact_ratio is None
 
 
 def test_a_group_with_only_favourable_outcomes_keeps_its_tpr():

@@ -131,9 +131,9 @@ def test_empty_strings_and_a_5mb_record_are_handled(analyzer_info):
 
 def test_residual_above_max_residual_rate_fails_the_pii_rule(tmp_path, monkeypatch):
     # a redaction step that leaves everything in place: the re-scan must see it and the rule fail
-    import finetune_governance.scan.filescan as filescan
+    import finetune_governance.scan.redact as redact
 
-    monkeypatch.setattr(filescan, "redact_texts", lambda texts, hits, **kwargs: list(texts))
+    monkeypatch.setattr(redact, "redact_texts", lambda texts, hits, **kwargs: list(texts))
     data = _canary_data(tmp_path)
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["scan", "--policy", "gdpr", "--data", str(data), "--output", str(out),

@@ -102,3 +102,66 @@ def test_parallel_workers_give_the_same_hits(analyzer_info):
     one = scan_texts(texts, analyzer=analyzer, entities=entities, score_threshold=0.4, workers=1)
     two = scan_texts(texts, analyzer=analyzer, entities=entities, score_threshold=0.4, workers=2)
     assert one == two and all(len(h) == 2 for h in one)
+
+
+# --- redact and verify: the one loop `run` and `scan --redact-to` share --------------------------------
+
+def _hit(record: int, text: str, value: str, kind: str):
+    from finetune_governance.scan.pii import Hit
+
+    start = text.index(value)
+    return Hit(record, start, start + len(value), kind, 0.9)
+
+
+ACTIONS = {"PERSON": "replace", "EMAIL_ADDRESS": "replace", "DATE_TIME": "allow"}
+
+
+def test_redact_and_verify_redacts_what_a_rescan_newly_finds():
+    from finetune_governance.scan.redact import redact_and_verify
+
+    texts = ["Ask Ann Lee at ann@example.org", "on Monday", "plain"]
+    hits = [[_hit(10, texts[0], "ann@example.org", "EMAIL_ADDRESS")], [_hit(11, texts[1], "Monday", "DATE_TIME")], []]
+    calls = []
+
+    def rescan(batch, passno):  # NER sees the name only once the e-mail around it is gone
+        calls.append((passno, list(batch)))
+        return [[_hit(0, t, "Ann Lee", "PERSON")] if "Ann Lee" in t else [] for t in batch]
+
+    out = redact_and_verify(texts, hits, rescan=rescan, action_for=ACTIONS.get, allowed={"DATE_TIME"},
+                            first_record=10)
+    assert out.texts == ["Ask <PERSON> at <EMAIL_ADDRESS>", "on Monday", "plain"]
+    assert out.passes == 2
+    assert calls == [(1, ["Ask Ann Lee at <EMAIL_ADDRESS>"]), (2, ["Ask <PERSON> at <EMAIL_ADDRESS>"])]
+    assert out.hits[0] == [] and out.hits[1] == hits[1]  # unchanged records keep their first hits
+    assert residual(out.hits, ignore={"DATE_TIME"}, total=3).records == 0
+
+
+def test_redact_and_verify_stops_after_max_passes_and_leaves_the_residual():
+    from finetune_governance.scan.redact import redact_and_verify
+
+    texts = ["Mail ann@example.org"]
+    hits = [[_hit(0, texts[0], "ann@example.org", "EMAIL_ADDRESS")]]
+    passes = []
+
+    def rescan(batch, passno):  # a detector that always finds a new name at the end of the text
+        passes.append(passno)
+        return [[_hit(0, t, t[-4:], "PERSON")] for t in batch]
+
+    out = redact_and_verify(texts, hits, rescan=rescan, action_for=ACTIONS.get, allowed=set(), max_passes=3,
+                            first_record=7)
+    assert passes == [1, 2, 3] and out.passes == 3
+    assert [h.record for h in out.hits[0]] == [7] and out.hits[0][0].entity_type == "PERSON"
+    assert residual(out.hits, ignore=set(), total=1).records == 1
+
+
+def test_redact_and_verify_without_changes_rescans_nothing():
+    from finetune_governance.scan.redact import redact_and_verify
+
+    texts = ["on Monday"]
+    hits = [[_hit(0, texts[0], "Monday", "DATE_TIME")]]
+
+    def rescan(batch, passno):
+        raise AssertionError("nothing changed, nothing to re-scan")
+
+    out = redact_and_verify(texts, hits, rescan=rescan, action_for=ACTIONS.get, allowed={"DATE_TIME"})
+    assert out.texts == texts and out.hits == hits and out.passes == 1
