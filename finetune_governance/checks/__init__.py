@@ -29,8 +29,9 @@ CHECKS: dict[str, CheckSpec] = {
         ("declarations.declarations",)),
     "pii_claim": CheckSpec(
         check_pii_claim, "a datasheet declaring contains_personal_data: false is contradicted when the scan finds "
-        "PII in min_records or more records", ("declarations.declarations.contains_personal_data",
-                                                "scan.records_with_pii", "scan.entities")),
+        "PII in min_records or more records of the text column or of any other scanned column",
+        ("declarations.declarations.contains_personal_data", "scan.records_with_pii", "scan.entities",
+         "scan.columns")),
     "pii": CheckSpec(
         check_pii, "no entity type with action block was found, no label or sensitive-feature column (whose "
         "values the reports show) holds PII, and the share of records still holding PII after redaction is at "

@@ -80,17 +80,26 @@ def check_pii_claim(rule: PiiClaimRule, evidence: RunEvidence) -> Finding:
     claim = declarations.get("contains_personal_data")
     found = evidence.scan.records_with_pii
     counts = {e.entity_type: e.records for e in evidence.scan.entities if e.records}
-    measured = {"declared_contains_personal_data": claim, "records_with_pii": found, "records_by_entity": counts}
+    # columns besides the text column (label, sensitive features, any other column holding text)
+    others = {c.column: c.records_with_pii for c in evidence.scan.columns
+              if c.role != "text" and c.records_with_pii}
+    measured = {"declared_contains_personal_data": claim, "records_with_pii": found, "records_by_entity": counts,
+                "other_columns_records_with_pii": others}
     threshold = {"min_records": p.min_records, "require_claim": p.require_claim}
     if claim is None:
         return finding(rule, passed=not p.require_claim, measured=measured, threshold=threshold,
                        message="the datasheet does not declare contains_personal_data"
                                + (" but the policy requires the claim" if p.require_claim else "; nothing to cross-check"))
-    if claim is False and found >= p.min_records:
-        kinds = ", ".join(f"{k} in {v}" for k, v in sorted(counts.items()))
+    contradicting = {c: n for c, n in others.items() if n >= p.min_records}
+    if claim is False and (found >= p.min_records or contradicting):
+        parts = []
+        if found >= p.min_records:
+            kinds = ", ".join(f"{k} in {v}" for k, v in sorted(counts.items()))
+            parts.append(f"in {found} record(s) of the text column ({kinds})")
+        parts += [f"in {n} record(s) of column '{c}'" for c, n in contradicting.items()]
         return finding(rule, passed=False, measured=measured, threshold=threshold,
-                       message=f"the datasheet declares no personal data, but the scan found PII in {found} "
-                               f"record(s) ({kinds}); correct the datasheet or the data")
+                       message=f"the datasheet declares no personal data, but the scan found PII {'; '.join(parts)}; "
+                               f"correct the datasheet or the data")
     if claim is False:
         return finding(rule, passed=True, measured=measured, threshold=threshold,
                        message=f"declares no personal data; the scan agrees ({found} record(s) with a detection)")

@@ -15,6 +15,7 @@ from ..errors import DataError
 from ..evidence import ResidualSummary, ScanEvidence
 from ..policy.schema import PiiParams
 from .columns import ColumnTally, allowed_in_columns, as_text, not_scanned_limitation, role_of, text_column_scan
+from .distinct import DistinctTexts
 from .pii import Tally, to_hits
 from .redact import redact_and_verify
 from ..data.datasets import FORMATS
@@ -91,7 +92,7 @@ def scan_file(
         return params.actions.get(entity, params.default_action)
 
     writer = _Writer(redact_to) if redact_to is not None else None
-    tally, first, unique = Tally(), 0, set()
+    tally, first, unique = Tally(), 0, DistinctTexts()
     residual_records, residual_by, passes = 0, defaultdict(int), 1
     allowed = {e for e in plan.entities if action_for(e) == "allow"}
     settings = ScanSettings.of_policy(params, plan.entities)
@@ -108,7 +109,7 @@ def scan_file(
                         continue
                     columns.setdefault(name, ColumnTally(name, role)).add(values, scanner, first_record=first)
                 texts = as_strings(frame[text_column].tolist())
-                unique.update(hash(t) for t in texts if t)
+                unique.add(texts)
                 hits = to_hits(scanner.scan(texts), first_record=first)
                 tally.add(texts, hits, first_record=first)
                 verified = redact_and_verify(texts, hits, rescan=lambda batch, _: to_hits(scanner.scan(batch)),

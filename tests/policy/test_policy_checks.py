@@ -107,6 +107,21 @@ def test_pii_claim_agrees_when_nothing_found(evidence):
     assert _one(evidence, "pii_claim", None).status == "pass"
 
 
+def test_pii_claim_is_contradicted_by_pii_in_another_column(evidence):
+    from finetune_governance.evidence import ColumnScan
+
+    evidence.declarations.declarations["contains_personal_data"] = False
+    evidence.scan.records_with_pii = 0
+    evidence.scan.entities = []
+    notes = ColumnScan(column="notes", role="other", method="distinct values", records_scanned=100, distinct_values=40,
+                       records_with_pii=3, handling="reported, not redacted", entities=[])
+    evidence.scan.columns = [notes]
+    finding = _one(evidence, "pii_claim", None)
+    assert finding.status == "fail" and "found PII in 3 record(s) of column 'notes'" in finding.message
+    assert finding.measured["other_columns_records_with_pii"] == {"notes": 3}
+    assert _one(evidence, "pii_claim", {"min_records": 4}).status == "pass"
+
+
 def test_pii_claim_can_require_the_claim(evidence):
     evidence.declarations.declarations["contains_personal_data"] = None
     assert _one(evidence, "pii_claim", None).status == "pass"
