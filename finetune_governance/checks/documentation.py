@@ -14,10 +14,19 @@ from ..policy.schema import DocumentationRule
 from ._base import finding, outcome
 
 
+class PerItem(list):
+    """Values of a path read in every item of a list (``assessment.fairness.exclude_below_share``)."""
+
+
 def resolve(data: Any, dotted: str) -> Any:
-    """The value at a dotted path of a dumped record, or None."""
+    """The value at a dotted path of a dumped record, or None. A list met before the path's
+    end is read item by item: the result is a ``PerItem`` list of each item's value."""
     value = data
-    for part in dotted.split("."):
+    parts = dotted.split(".")
+    for depth, part in enumerate(parts):
+        if isinstance(value, list) and not isinstance(value, PerItem):
+            rest = ".".join(parts[depth:])
+            return PerItem(resolve(item, rest) for item in value)
         if not isinstance(value, dict) or part not in value:
             return None
         value = value[part]
@@ -25,6 +34,8 @@ def resolve(data: Any, dotted: str) -> Any:
 
 
 def _present(value: Any) -> bool:
+    if isinstance(value, PerItem):  # every item must hold it
+        return bool(value) and all(_present(v) for v in value)
     return value is not None and value != "" and value != [] and value != {}
 
 

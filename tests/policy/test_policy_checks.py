@@ -218,3 +218,16 @@ def test_bundled_hipaa_lists_unverifiable_identifiers(evidence):
         assert finding.measured[unverifiable] == "not verified: the scan cannot detect it"
     assert finding.measured["names"] == "removed from 5 record(s)"
     assert "7 of 18 identifiers verified removed" in finding.message
+
+
+def test_documentation_path_through_a_list_needs_every_item():
+    from finetune_governance.checks.documentation import PerItem, _present, resolve
+
+    data = {"assessment": {"fairness": [{"exclude_below_share": 0.02}, {"exclude_below_share": 0.05}]}}
+    value = resolve(data, "assessment.fairness.exclude_below_share")
+    assert isinstance(value, PerItem) and value == [0.02, 0.05] and _present(value)
+    data["assessment"]["fairness"][1]["exclude_below_share"] = None
+    assert not _present(resolve(data, "assessment.fairness.exclude_below_share"))
+    assert not _present(resolve({"assessment": {"fairness": []}}, "assessment.fairness.exclude_below_share"))
+    assert resolve(data, "assessment.fairness") == data["assessment"]["fairness"]  # a list at the end: as is
+    assert resolve(data, "assessment.missing.x") is None

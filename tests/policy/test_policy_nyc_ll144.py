@@ -86,6 +86,9 @@ def test_nyc_ll144_audit_of_outside_predictions(tmp_path):
     assert findings["nyc-ll144.audit.impact-ratios"]["status"] == "pass"
     assert findings["nyc-ll144.four-fifths"]["status"] == "warn"  # sex ratio ~0.78 < 0.8: a warning, not a fail
     assert findings["nyc-ll144.four-fifths"]["severity"] == "warn"
+    # every table (sex, race/ethnicity, their intersection) records its 2% cut-off
+    assert all(f["exclude_below_share"] == 0.02 for f in by_feature.values())
+    assert findings["nyc-ll144.audit.published-figures"]["measured"]["exclusion"] == "present"
     page = (tmp_path / "out" / "ll144" / "audit.html").read_text(encoding="utf-8")
     assert "unknown category: counted, not in ratios" in page
 
