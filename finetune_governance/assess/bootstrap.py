@@ -1,4 +1,4 @@
-"""Percentile bootstrap of per-group rates and fairness aggregates, seeded and recomputable.
+"""Percentile bootstrap of per-group rates, per-group impact ratios and fairness aggregates, seeded and recomputable.
 
 Resample r is row r of ``numpy.random.default_rng(seed).integers(0, N, size=(n_boot, N))``
 (record indices drawn with replacement); every figure, exclusions included, is recomputed
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .group_counts import Encoded, GroupRules, aggregates, counts, rates
+from .group_counts import Encoded, GroupRules, aggregates, counts, group_ratios, rates
 
 #: record indices held in memory per chunk of resamples (int64)
 CHUNK_CELLS = 2_000_000
@@ -21,8 +21,8 @@ CHUNK_CELLS = 2_000_000
 
 @dataclass(frozen=True)
 class Intervals:
-    """Bootstrap intervals: aggregate -> [low, high], group -> rate -> [low, high], and how many
-    resamples defined each aggregate."""
+    """Bootstrap intervals: aggregate -> [low, high], group -> rate or impact ratio -> [low, high],
+    and how many resamples defined each aggregate."""
 
     aggregates: dict[str, list[float]] = field(default_factory=dict)
     groups: dict[str, dict[str, list[float]]] = field(default_factory=dict)
@@ -38,7 +38,8 @@ def _interval(values: np.ndarray, level: float) -> list[float] | None:
 
 
 def bootstrap(enc: Encoded, rules: GroupRules, *, n_boot: int, level: float, seed: int) -> Intervals:
-    """Intervals of every aggregate and per-group rate over ``n_boot`` resamples of the records."""
+    """Intervals of every aggregate, per-group rate and per-group impact ratio over ``n_boot``
+    resamples of the records."""
     n = len(enc.codes)
     rng = np.random.default_rng(seed)
     chunk = max(1, CHUNK_CELLS // max(n, 1))
@@ -49,7 +50,7 @@ def bootstrap(enc: Encoded, rules: GroupRules, *, n_boot: int, level: float, see
         stats = counts(enc, rows)
         for name, values in aggregates(stats, enc, rules).items():
             per_aggregate.setdefault(name, []).append(values)
-        for name, values in rates(stats).items():
+        for name, values in {**rates(stats), **group_ratios(stats, enc, rules)}.items():
             per_rate.setdefault(name, []).append(values)
     out = Intervals()
     for name, parts in per_aggregate.items():

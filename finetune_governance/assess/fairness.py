@@ -137,13 +137,13 @@ def feature_fairness(
 ) -> FeatureFairness:
     """Per-group figures (Fairlearn ``MetricFrame``), the aggregates over the groups each one
     admits (module docstring), and with ``n_boot`` > 0 percentile bootstrap intervals at
-    ``ci_level`` of every aggregate and per-group rate (``bootstrap``, seeded by ``seed``).
+    ``ci_level`` of every aggregate, per-group rate and impact ratio (``bootstrap``, seeded by ``seed``).
     ``scores`` (one per record, higher = more favourable) give scoring rates. Rates and
     differences are fractions in [0, 1]."""
     import numpy as np
 
     from .bootstrap import bootstrap
-    from .group_counts import GroupRules, aggregates, counts, encode, in_ratios, rates
+    from .group_counts import GroupRules, aggregates, counts, encode, group_ratios, in_ratios
 
     t = np.asarray([1 if y == favourable_label else 0 for y in y_true])
     p = np.asarray([1 if y == favourable_label else 0 for y in y_pred])
@@ -178,15 +178,12 @@ def feature_fairness(
             reason=_group_reason(n, share, group=group, void=void, rules=rules, in_ratios=bool(admitted[index])),
             ci=intervals.groups.get(group, {}) if intervals else {},
         ))
-    raw = rates(stats)
-    for rate, ratio in (("selection_rate", "impact_ratio"), ("scoring_rate", "scoring_rate_impact_ratio")):
-        if rate not in raw:
-            continue
-        values = raw[rate][0]
-        top = max((v for v, ok in zip(values, admitted) if ok), default=0.0)
-        for row, value in zip(rows, values):  # a group left out of the ratios has none (the reports say n/a)
-            if row.in_ratios and top > 0 and not np.isnan(value):
-                setattr(row, ratio, _round(value / top))
+    for ratio, values in group_ratios(stats, enc, rules).items():  # a group left out of the ratios has none
+        for row, value in zip(rows, values[0]):
+            if not np.isnan(value):
+                setattr(row, ratio, _round(value))
+            else:
+                row.ci.pop(ratio, None)  # nor an interval (the reports say n/a)
     return FeatureFairness(
         feature=feature, groups=rows, intersection_of=list(intersection_of),
         excluded_groups=[r.group for r in rows if not r.in_ratios],

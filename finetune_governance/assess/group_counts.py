@@ -25,6 +25,8 @@ AGGREGATES = ("demographic_parity_ratio", "demographic_parity_difference", "accu
               "scoring_rate_impact_ratio", "equal_opportunity_difference", "equalized_odds_difference")
 #: per-group rates with a bootstrap interval
 GROUP_RATES = ("accuracy", "selection_rate", "true_positive_rate", "false_positive_rate", "scoring_rate")
+#: per-group ratios to the highest rate of the groups in the ratios: ratio -> the rate it divides
+GROUP_RATIOS = {"impact_ratio": "selection_rate", "scoring_rate_impact_ratio": "scoring_rate"}
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,21 @@ def in_ratios(stats: dict[str, np.ndarray], enc: Encoded, rules: GroupRules) -> 
     if rules.exclude_below_share is not None:
         mask &= n / n.sum(axis=1, keepdims=True) >= rules.exclude_below_share
     return mask
+
+
+def group_ratios(stats: dict[str, np.ndarray], enc: Encoded, rules: GroupRules) -> dict[str, np.ndarray]:
+    """Each group's impact ratios (B, G): its rate over the highest rate of the groups in the
+    ratios; NaN for a group left out of them, or when that highest rate is 0."""
+    r = rates(stats)
+    mask = in_ratios(stats, enc, rules)
+    out = {}
+    for ratio, rate in GROUP_RATIOS.items():
+        if rate not in r:
+            continue
+        top = np.where(mask, r[rate], -np.inf).max(axis=1, keepdims=True)
+        ok = mask & (top > 0) & ~np.isnan(r[rate])
+        out[ratio] = np.where(ok, r[rate] / np.where(top > 0, top, 1.0), np.nan)
+    return out
 
 
 def _span(values: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -50,7 +50,7 @@ def impact_text(feature: FeatureFairness, group: GroupMetrics, digits: int = 4) 
     """A group's impact ratio, or why it has none ('n/a (excluded: <reason>)')."""
     if not group.in_ratios:
         return f"n/a (excluded: {'; '.join(group_status(feature, group).exclusions)})"
-    return fmt(group.impact_ratio, digits)
+    return fmt(group.impact_ratio, digits) + ci(group.ci.get("impact_ratio"), digits)
 
 
 def no_fairness_text(ev: RunEvidence) -> str:
@@ -266,7 +266,8 @@ def groups_at_risk(ev: RunEvidence) -> list[GroupAtRisk]:
             status = group_status(f, g)
             harms = (f"{g.count} members; " + ", ".join(shown or ["no rates recorded"])
                      + f"; impact ratio {impact_text(f, g)}"
-                     + (f"; scoring-rate impact ratio {fmt(g.scoring_rate_impact_ratio) if g.in_ratios else 'n/a'}"
+                     + (f"; scoring-rate impact ratio "
+                        f"{fmt(g.scoring_rate_impact_ratio) + ci(g.ci.get('scoring_rate_impact_ratio')) if g.in_ratios else 'n/a'}"
                         if has_scoring(f) else "")
                      + (f"; {'; '.join(status.void)}" if status.void else "")
                      + (f" (intervals: {label})" if label and g.ci else ""))

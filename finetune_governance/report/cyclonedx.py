@@ -51,9 +51,10 @@ def _performance(a: AssessmentEvidence) -> list[dict]:
             metrics += [_metric(m, getattr(g, m), where, g.ci.get(m)) for m in fairness_text.rates_of(f)
                         if m not in g.void_metrics]
             if g.in_ratios:
-                metrics.append(_metric("impact_ratio", g.impact_ratio, where))
+                metrics.append(_metric("impact_ratio", g.impact_ratio, where, g.ci.get("impact_ratio")))
                 if fairness_text.has_scoring(f):
-                    metrics.append(_metric("scoring_rate_impact_ratio", g.scoring_rate_impact_ratio, where))
+                    metrics.append(_metric("scoring_rate_impact_ratio", g.scoring_rate_impact_ratio, where,
+                                           g.ci.get("scoring_rate_impact_ratio")))
         for name in fairness_text.aggregates_of(f):
             metrics.append(_metric(name, getattr(f, name), f.feature, f.ci.get(name)))
     if a.membership:

@@ -65,6 +65,31 @@ def test_intervals_are_recomputable_from_the_recorded_seed():
     assert again.ci == ff.ci and again.groups == ff.groups
 
 
+def _group_ratio_by_hand(rows, group: str, *, min_group_size: int) -> float:
+    """A group's selection rate over the highest, among groups with min_group_size members; NaN if it is not one."""
+    rates = {}
+    for name in set(GROUPS):
+        members = [i for i in rows if GROUPS[i] == name]
+        if len(members) >= min_group_size:
+            rates[name] = sum(Y_PRED[i] == "yes" for i in members) / len(members)
+    if group not in rates or max(rates.values()) == 0:
+        return float("nan")
+    return rates[group] / max(rates.values())
+
+
+def test_group_impact_ratio_intervals_are_recomputable_and_absent_for_excluded_groups():
+    ff = feature_fairness(feature="f", groups=GROUPS, y_true=Y_TRUE, y_pred=Y_PRED, favourable_label="yes",
+                          min_group_size=12, n_boot=60, seed=7, ci_level=0.9)
+    resamples = np.random.default_rng(ff.bootstrap_seed).integers(0, N, size=(ff.n_boot, N))
+    by_group = {g.group: g for g in ff.groups}
+    assert not by_group["c"].in_ratios  # about 10 % of 90 records: under the minimum of 12
+    assert by_group["c"].impact_ratio is None and "impact_ratio" not in by_group["c"].ci
+    for name in ("a", "b"):
+        ratios = [_group_ratio_by_hand(list(rows), name, min_group_size=12) for rows in resamples]
+        assert by_group[name].ci["impact_ratio"] == _interval_by_hand(ratios, 0.9)
+        assert by_group[name].impact_ratio == round(_group_ratio_by_hand(range(N), name, min_group_size=12), 6)
+
+
 def test_every_aggregate_has_an_interval_around_its_estimate():
     ff = feature_fairness(feature="f", groups=GROUPS, y_true=Y_TRUE, y_pred=Y_PRED, favourable_label="yes",
                           min_group_size=1, n_boot=300, seed=1, scores=SCORES)
