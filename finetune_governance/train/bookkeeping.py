@@ -24,6 +24,7 @@ import torch.nn as nn
 
 from ..errors import ModelError
 from .bk_layers import SWAPS, unsupported_reason
+from .trainable import trainable_modules
 
 CLIP_EPS = 1e-6  # Opacus' flat clipping: C / (norm + 1e-6)
 
@@ -32,10 +33,7 @@ def bookkeeping_unsupported(model: nn.Module) -> str | None:
     """Why book-keeping clipping cannot train ``model``, or None when every trainable parameter
     belongs to a Linear, Embedding or LayerNorm layer and none is shared between layers."""
     owners: dict[int, str] = {}
-    for name, module in model.named_modules():
-        own = [p for p in module.parameters(recurse=False) if p.requires_grad]
-        if not own:
-            continue
+    for name, module, own in trainable_modules(model):
         reason = unsupported_reason(module)
         if reason is not None:
             return f"{name or type(model).__name__}: {reason}"
@@ -212,10 +210,7 @@ class BookKeeping:
         self.last_norms: torch.Tensor | None = None
         self.slots: list[_Slot] = []
         self._guards = []
-        for name, module in model.named_modules():
-            own = [p for p in module.parameters(recurse=False) if p.requires_grad]
-            if not own:
-                continue
+        for name, module, own in trainable_modules(model):
             kind = type(module)
             slot = _SLOTS[kind](name, module, self)
             module.__class__ = SWAPS[kind]

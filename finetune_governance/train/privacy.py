@@ -98,12 +98,10 @@ def ghost_supported(model) -> bool:
     so ghost clipping can run without the functorch fallback."""
     from opacus.grad_sample import GradSampleModuleFastGradientClipping as G
 
+    from .trainable import trainable_modules
+
     known = set(G.NORM_SAMPLERS) | set(G.GRAD_SAMPLERS)
-    for module in model.modules():
-        own = [p for p in module.parameters(recurse=False) if p.requires_grad]
-        if own and type(module) not in known:
-            return False
-    return True
+    return all(type(module) in known for _, module, _ in trainable_modules(model))
 
 
 def fix_for_dp(model) -> tuple[object, list[str]]:
