@@ -24,7 +24,7 @@ def resolve(data: Any, dotted: str) -> Any:
     value = data
     parts = dotted.split(".")
     for depth, part in enumerate(parts):
-        if isinstance(value, list) and not isinstance(value, PerItem):
+        if isinstance(value, list):
             rest = ".".join(parts[depth:])
             return PerItem(resolve(item, rest) for item in value)
         if not isinstance(value, dict) or part not in value:

@@ -46,11 +46,16 @@ def _statuses(findings: list[Finding]) -> str:
     return "; ".join(f"rule {f.rule_id}: {f.status}" for f in findings)
 
 
+def _with_interval(group: GroupMetrics, metric: str, digits: int = 4) -> str:
+    """A group's figure and its bootstrap interval, when one was recorded."""
+    return fmt(getattr(group, metric), digits) + ci(group.ci.get(metric), digits)
+
+
 def impact_text(feature: FeatureFairness, group: GroupMetrics, digits: int = 4) -> str:
     """A group's impact ratio, or why it has none ('n/a (excluded: <reason>)')."""
     if not group.in_ratios:
         return f"n/a (excluded: {'; '.join(group_status(feature, group).exclusions)})"
-    return fmt(group.impact_ratio, digits) + ci(group.ci.get("impact_ratio"), digits)
+    return _with_interval(group, "impact_ratio", digits)
 
 
 def no_fairness_text(ev: RunEvidence) -> str:
@@ -267,7 +272,7 @@ def groups_at_risk(ev: RunEvidence) -> list[GroupAtRisk]:
             harms = (f"{g.count} members; " + ", ".join(shown or ["no rates recorded"])
                      + f"; impact ratio {impact_text(f, g)}"
                      + (f"; scoring-rate impact ratio "
-                        f"{fmt(g.scoring_rate_impact_ratio) + ci(g.ci.get('scoring_rate_impact_ratio')) if g.in_ratios else 'n/a'}"
+                        f"{_with_interval(g, 'scoring_rate_impact_ratio') if g.in_ratios else 'n/a'}"
                         if has_scoring(f) else "")
                      + (f"; {'; '.join(status.void)}" if status.void else "")
                      + (f" (intervals: {label})" if label and g.ci else ""))

@@ -12,6 +12,8 @@ from typing import Callable, Literal, Sequence
 
 import torch.nn as nn
 
+from .trainable import trainable_modules
+
 Accountant = Literal["rdp", "prv"]
 GradSampleMode = Literal["bookkeeping", "ghost", "hooks"]
 
@@ -97,8 +99,6 @@ def ghost_supported(model) -> bool:
     """True when every module with trainable parameters has an Opacus norm or grad sampler,
     so ghost clipping can run without the functorch fallback."""
     from opacus.grad_sample import GradSampleModuleFastGradientClipping as G
-
-    from .trainable import trainable_modules
 
     known = set(G.NORM_SAMPLERS) | set(G.GRAD_SAMPLERS)
     return all(type(module) in known for _, module, _ in trainable_modules(model))
